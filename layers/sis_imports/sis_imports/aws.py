@@ -1,0 +1,43 @@
+"""boto3 clients, made on first use and never at import time, so tests and moto can swap them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+# Adaptive retries absorb DynamoDB throttling on on-demand tables during a big first load.
+_CONFIG = Config(retries={"max_attempts": 10, "mode": "adaptive"})
+
+
+@dataclass
+class Clients:
+    """The clients one invocation uses; pass a Clients with your own session in tests."""
+
+    session: Any = None
+    _cache: dict[str, Any] = field(default_factory=dict)
+
+    def _client(self, name: str) -> Any:
+        client = self._cache.get(name)
+        if client is None:
+            session = self.session or boto3.session.Session()
+            client = self._cache[name] = session.client(name, config=_CONFIG)
+        return client
+
+    @property
+    def s3(self) -> Any:
+        return self._client("s3")
+
+    @property
+    def dynamodb(self) -> Any:
+        return self._client("dynamodb")
+
+    @property
+    def sns(self) -> Any:
+        return self._client("sns")
+
+    @property
+    def sqs(self) -> Any:
+        return self._client("sqs")

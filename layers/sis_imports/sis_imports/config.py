@@ -1,0 +1,32 @@
+"""Settings a handler needs, read once from the environment that template.yaml sets."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+from pydantic import BaseModel, Field
+
+
+class Settings(BaseModel):
+    roster_table: str = Field(min_length=1)
+    imports_table: str = Field(min_length=1)
+    schools_table: str = Field(min_length=1)
+    alert_topic_arn: str | None = None
+    importer_timeout_seconds: int = 900
+
+    @classmethod
+    def from_environment(cls) -> Settings:
+        env = os.environ
+        return cls(
+            roster_table=env.get("ROSTER_TABLE", ""),
+            imports_table=env.get("IMPORTS_TABLE", ""),
+            schools_table=env.get("SCHOOLS_TABLE", ""),
+            alert_topic_arn=env.get("ALERT_TOPIC_ARN") or None,
+            importer_timeout_seconds=int(env.get("IMPORTER_TIMEOUT_SECONDS", "900")),
+        )
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    return Settings.from_environment()
