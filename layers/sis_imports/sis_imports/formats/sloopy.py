@@ -7,6 +7,7 @@ in a district bundle that prefix names the school. Columns past the ones read ar
 from __future__ import annotations
 
 import re
+from pathlib import PurePosixPath
 
 from sis_imports.formats.archive import UploadArchive
 from sis_imports.formats.common import FileStats, RowTally, Scope
@@ -36,8 +37,9 @@ def matches(archive: UploadArchive) -> bool:
 
 def parse(archive: UploadArchive, builder: SnapshotBuilder, scope: Scope, stats: FileStats) -> None:
     by_school: dict[str, dict[str, str]] = {}
-    for key in archive.members:
-        found = FILE_NAME.match(key)
+    for key, member in archive.members.items():
+        # Match the name as written: the prefix is a school id, and school ids keep their case.
+        found = FILE_NAME.match(PurePosixPath(member.name).name)
         if not found:
             continue
         school_id = _school_of(found.group("prefix"), archive.members[key].name, scope)

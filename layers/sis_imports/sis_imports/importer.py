@@ -1,0 +1,279 @@
+"""One S3 upload in, roster changes and one import record per school out.
+
+The steps, and why they are in this order (docs/data-model.md has the full story):
+1. The record is claimed with a conditional put, keyed by a deterministic import id: a
+   repeated delivery of the same object version finds it and stops.
+2. The upload is streamed to /tmp and parsed; a structural problem fails the record and
+   leaves the roster untouched.
+3. Blocking rules run before any roster write: year ended, last year's data, superseded.
+4. The planned counts are saved on the record before the roster is written, so a retry
+   after a crash reports the same counts an uninterrupted run would.
+5. Roster writes are idempotent puts of only the changed items; then the school state and
+   the record are finished.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sis_imports.aws import Clients
+from sis_imports.calendar import SchoolCalendar
+from sis_imports.config import Settings
+from sis_imports.diff import plan_changes
+from sis_imports.formats import ParsedUpload, read_upload
+from sis_imports.formats.common import Scope
+from sis_imports.issues import IssueLog
+from sis_imports.model import ENTITIES, UploadRejected
+from sis_imports.observability import MetricUnit, logger, metrics, tracer
+from sis_imports.records import (
+    BLOCKED,
+    BUNDLE_SCHOOL,
+    FAILED,
+    FINISHED,
+    HELD,
+    PROCESSING,
+    SUCCEEDED,
+    ImportRecords,
+    make_import_id,
+)
+from sis_imports.roster_store import RosterStore
+from sis_imports.schools import SchoolState, Schools, effective_calendar
+from sis_imports.snapshot import SchoolSnapshot
+from sis_imports.upload_keys import BadKey, scope_of
+
+RECOMMENDED_WINDOW_END_HOUR = 6  # Sloopy should run between midnight and 6am school time
+
+
+@dataclass(frozen=True)
+class Upload:
+    """An S3 object to import, as the event describes it (the key already URL-decoded)."""
+
+    bucket: str
+    key: str
+    version_id: str | None
+    etag: str
+    size: int
+    created_at: datetime  # when the upload arrived: the S3 event time
+
+    def source(self) -> dict[str, Any]:
+        return {"bucket": self.bucket, "key": self.key, "version_id": self.version_id, "etag": self.etag,
+                "size": self.size}
+
+
+@dataclass
+class SchoolResult:
+    school_id: str
+    import_id: str
+    status: str
+    duplicate: bool = False
+
+
+class Importer:
+    def __init__(self, settings: Settings, clients: Clients | None = None):
+        self.clients = clients or Clients()
+        self.settings = settings
+        self.records = ImportRecords(self.clients.dynamodb, settings.imports_table)
+        self.schools = Schools(self.clients.dynamodb, settings.schools_table)
+        self.roster = RosterStore(self.clients.dynamodb, settings.roster_table)
+
+    # ------------------------------------------------------------------ upload
+    @tracer.capture_method
+    def run(self, upload: Upload) -> list[SchoolResult]:
+        try:
+            scope = scope_of(upload.key)
+        except BadKey as exc:
+            # No tenant can be named, so no record can be written: the log and metric are the trail.
+            logger.error("upload ignored: bad key", extra={"reason": str(exc)})
+            metrics.add_metric(name="UploadsWithBadKey", unit=MetricUnit.Count, value=1)
+            return []
+        import_id = make_import_id(upload.created_at, upload.bucket, upload.key,
+                                   upload.version_id or upload.etag)
+        logger.append_keys(import_id=import_id, district_id=scope.district_id)
+        record_school = scope.school_id or BUNDLE_SCHOOL
+        seen = self.records.get(scope.district_id, record_school, import_id)
+        if seen and seen["status"] in (*FINISHED, HELD):
+            logger.info("duplicate delivery ignored", extra={"status": seen["status"]})
+            metrics.add_metric(name="DuplicateDeliveries", unit=MetricUnit.Count, value=1)
+            return [SchoolResult(record_school, import_id, seen["status"], duplicate=True)]
+        if scope.school_id is None:
+            self.records.claim(self._base_record(scope.district_id, BUNDLE_SCHOOL, import_id, upload, None))
+
+        started = time.monotonic()
+        issues = IssueLog()
+        scope = self._with_school_settings(scope)
+        try:
+            parsed = self._download_and_parse(upload, scope, issues)
+        except UploadRejected as exc:
+            logger.warning("upload refused", extra={"code": exc.code, "reason": exc.message})
+            issues.error(exc.file, exc.line, exc.code, exc.message)
+            return [self._refuse(scope, import_id, upload, exc, issues)]
+
+        metrics.add_metric(name="RowsRead", unit=MetricUnit.Count, value=sum(parsed.file_rows.values()))
+        results = [self._import_school(scope.district_id, school_id, snapshot, parsed, upload, import_id, issues)
+                   for school_id, snapshot in sorted(parsed.schools.items())]
+        if scope.school_id is None:
+            self.records.update(scope.district_id, BUNDLE_SCHOOL, import_id, {
+                "status": SUCCEEDED, "modified_at": _now(upload), "format": parsed.format,
+                "schools": {result.school_id: result.status for result in results},
+                **issues.for_school(None)})
+        metrics.add_metric(name="ImportDuration", unit=MetricUnit.Milliseconds,
+                           value=(time.monotonic() - started) * 1000)
+        return results
+
+    def _with_school_settings(self, scope: Scope) -> Scope:
+        if scope.school_id is None:
+            return scope
+        state, _ = self.schools.get(scope.district_id, scope.school_id)
+        prefix = (state.settings or {}).get("sloopy_data_prefix") if state else None
+        return Scope(scope.district_id, scope.school_id, prefix) if prefix else scope
+
+    @tracer.capture_method
+    def _download_and_parse(self, upload: Upload, scope: Scope, issues: IssueLog) -> ParsedUpload:
+        with tempfile.TemporaryDirectory(prefix="upload-") as folder:
+            path = Path(folder) / "upload.zip"
+            extra = {"VersionId": upload.version_id} if upload.version_id else None
+            with path.open("wb") as sink:
+                # Streams to /tmp in parts: the upload is never held in memory.
+                self.clients.s3.download_fileobj(upload.bucket, upload.key, sink, ExtraArgs=extra)
+            return read_upload(path, scope, issues)
+
+    def _refuse(self, scope: Scope, import_id: str, upload: Upload, exc: UploadRejected,
+                issues: IssueLog) -> SchoolResult:
+        school_id = scope.school_id or BUNDLE_SCHOOL
+        self.records.claim(self._base_record(scope.district_id, school_id, import_id, upload, None))
+        self._finish(scope.district_id, school_id, import_id, upload, FAILED, reason=exc.message,
+                     extra=issues.for_school(None))
+        metrics.add_metric(name="ImportsFailed", unit=MetricUnit.Count, value=1)
+        return SchoolResult(school_id, import_id, FAILED)
+
+    # ------------------------------------------------------------------ school
+    @tracer.capture_method
+    def _import_school(self, district_id: str, school_id: str, snapshot: SchoolSnapshot, parsed: ParsedUpload,
+                       upload: Upload, import_id: str, issues: IssueLog) -> SchoolResult:
+        state, district_calendar = self.schools.get(district_id, school_id)
+        state = state or SchoolState(district_id, school_id)
+        calendar = effective_calendar(state, district_calendar)
+        existing = self.records.claim(self._base_record(district_id, school_id, import_id, upload, calendar,
+                                                        parsed.format))
+        if existing and existing["status"] in (*FINISHED, HELD):
+            return SchoolResult(school_id, import_id, existing["status"], duplicate=True)
+        logger.append_keys(school_id=school_id)
+        state = self.roll_over_if_new_year(state, calendar)
+        self._mark_seen(state, import_id, upload)
+        school_issues = issues.for_school(school_id)
+        extra = {"file_rows": parsed.file_rows, "school_year": calendar.school_year if calendar else None,
+                 **school_issues}
+
+        reason = self._blocked_reason(state, calendar, snapshot, upload)
+        if reason:
+            self._finish(district_id, school_id, import_id, upload, BLOCKED, reason=reason,
+                         extra={**extra, "counts": state.counts})
+            metrics.add_metric(name="ImportsBlocked", unit=MetricUnit.Count, value=1)
+            return SchoolResult(school_id, import_id, BLOCKED)
+
+        stored = self.roster.load(district_id, school_id, state.generation)
+        plan = plan_changes(stored, snapshot, import_id)
+        counts = (existing or {}).get("counts") or plan.counts_dict()
+        if not (existing or {}).get("counts"):
+            # Saved before writing: a retry after a crash reports these, not the remainder's.
+            self.records.update(district_id, school_id, import_id, {"counts": counts})
+        written = self.roster.write(district_id, school_id, state.generation, plan.changes, import_id)
+        metrics.add_metric(name="RosterItemsWritten", unit=MetricUnit.Count, value=written.items)
+        logger.info("roster updated", extra={"items_written": written.items, "write_requests": written.requests})
+
+        self.schools.update(district_id, school_id, {
+            "last_succeeded_at": upload.created_at.isoformat(),
+            "last_applied_at": upload.created_at.isoformat(),
+            "content_hash": snapshot.content_hash(),
+            "counts": counts,
+        }, condition=("attribute_not_exists(last_applied_at) OR last_applied_at <= :t", {},
+                      {":t": {"S": upload.created_at.isoformat()}}))
+        self._finish(district_id, school_id, import_id, upload, SUCCEEDED,
+                     extra={**extra, "counts": counts, "content_hash": snapshot.content_hash()})
+        metrics.add_metric(name="ImportsSucceeded", unit=MetricUnit.Count, value=1)
+        return SchoolResult(school_id, import_id, SUCCEEDED)
+
+    def _blocked_reason(self, state: SchoolState, calendar: SchoolCalendar | None, snapshot: SchoolSnapshot,
+                        upload: Upload) -> str | None:
+        if calendar and calendar.local_date(upload.created_at) > calendar.last_day:
+            return (f"The {calendar.school_year} school year ended on {calendar.last_day.isoformat()}. Imports "
+                    "resume once a calendar for the next school year is set.")
+        if state.previous_year_hash and snapshot.content_hash() == state.previous_year_hash:
+            return ("This is last year's data: it is identical to the last import of the previous school "
+                    "year. Check that the SIS has been rolled over to the new year.")
+        if state.last_applied_at and upload.created_at.isoformat() < state.last_applied_at:
+            return ("A newer upload has already been applied; this older one is recorded but does not "
+                    "roll the roster back.")
+        return None
+
+    def roll_over_if_new_year(self, state: SchoolState, calendar: SchoolCalendar | None) -> SchoolState:
+        """A calendar for a later school year starts a new roster generation; the old one is kept."""
+        if calendar is None or calendar.school_year == state.school_year:
+            return state
+        if state.school_year is None:
+            # The first calendar a school gets adopts its current roster as that year's.
+            state.school_year = calendar.school_year
+            self.schools.update(state.district_id, state.school_id, {"school_year": state.school_year})
+            return state
+        if not calendar.starts_later_than(state.school_year):
+            return state
+        logger.info("new school year: roster rolled over", extra={"from": state.school_year,
+                                                                   "to": calendar.school_year})
+        state.previous_year_hash = state.content_hash
+        state.generation = state.school_year = calendar.school_year
+        state.content_hash = None
+        state.counts = None
+        state.last_applied_at = None
+        self.schools.update(state.district_id, state.school_id, {
+            "generation": state.generation, "school_year": state.school_year,
+            "previous_year_hash": state.previous_year_hash, "content_hash": None, "counts": None,
+            "last_applied_at": None})
+        return state
+
+    # ------------------------------------------------------------------ records
+    def _base_record(self, district_id: str, school_id: str, import_id: str, upload: Upload,
+                     calendar: SchoolCalendar | None, format_name: str | None = None) -> dict[str, Any]:
+        zone = calendar.zone if calendar else UTC
+        return {
+            "import_id": import_id,
+            "district_id": district_id,
+            "school_id": school_id,
+            "status": PROCESSING,
+            "created_at": upload.created_at.isoformat(),
+            "modified_at": _now(upload),
+            "format": format_name,
+            "source": upload.source(),
+            "in_recommended_window": upload.created_at.astimezone(zone).hour < RECOMMENDED_WINDOW_END_HOUR,
+            "counts": None,
+        }
+
+    def _mark_seen(self, state: SchoolState, import_id: str, upload: Upload) -> None:
+        """Points the school at its newest upload; an older upload never moves it back."""
+        at = upload.created_at.isoformat()
+        self.schools.update(state.district_id, state.school_id, {
+            "last_import_id": import_id, "last_import_at": at, "last_upload_status": PROCESSING,
+            "processing_since": _now(upload),
+        }, condition=("attribute_not_exists(last_import_at) OR last_import_at <= :t", {}, {":t": {"S": at}}))
+
+    def _finish(self, district_id: str, school_id: str, import_id: str, upload: Upload, status: str, *,
+                reason: str | None = None, extra: dict[str, Any] | None = None) -> None:
+        fields = {"status": status, "modified_at": _now(upload), "reason": reason, **(extra or {})}
+        self.records.update(district_id, school_id, import_id, fields)
+        if school_id != BUNDLE_SCHOOL:
+            self.schools.update(district_id, school_id, {"last_upload_status": status, "processing_since": None},
+                                condition=("last_import_id = :id", {}, {":id": {"S": import_id}}))
+        logger.info("import finished", extra={"status": status, "school_id": school_id, "reason": reason})
+
+
+def _now(upload: Upload) -> str:
+    # Never earlier than the arrival time, even under a clock set back for a test.
+    return max(datetime.now(UTC), upload.created_at).isoformat()
+
+
+def empty_counts() -> dict[str, dict[str, int]]:
+    return {entity: {"total": 0, "new": 0, "dropped": 0, "active": 0} for entity in ENTITIES}

@@ -1,0 +1,91 @@
+"""The roster table: one item per record, one partition per school and school year.
+
+Layout (docs/data-model.md): pk = "<district>#<school>#<generation>", sk = "<code>#<id>".
+The low-level client and hand-built attribute values are used on purpose: this path moves
+every record of a school, and boto3's resource serializer costs more than the rest of it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sis_imports.diff import Change, StoredRecord, StoredRoster
+from sis_imports.model import ENTITIES, ENTITY_BY_CODE, ENTITY_CODES, FIELDS
+
+BATCH_SIZE = 25  # DynamoDB's BatchWriteItem limit
+
+
+@dataclass
+class WriteStats:
+    requests: int = 0  # BatchWriteItem calls, retries included
+    items: int = 0
+
+
+def partition_key(district_id: str, school_id: str, generation: str) -> str:
+    return f"{district_id}#{school_id}#{generation}"
+
+
+class RosterStore:
+    def __init__(self, client: Any, table: str):
+        self._client = client
+        self._table = table
+
+    def load(self, district_id: str, school_id: str, generation: str) -> StoredRoster:
+        roster: StoredRoster = {entity: {} for entity in ENTITIES}
+        paginator = self._client.get_paginator("query")
+        pages = paginator.paginate(
+            TableName=self._table,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": partition_key(district_id, school_id, generation)}},
+            ConsistentRead=True,
+        )
+        for page in pages:
+            for item in page["Items"]:
+                code, _, record_id = item["sk"]["S"].partition("#")
+                entity = ENTITY_BY_CODE[code]
+                values = tuple(item[name]["S"] if name in item else "" for name in FIELDS[entity])
+                roster[entity][record_id] = StoredRecord(values, item["active"]["BOOL"], item["since"]["S"])
+        return roster
+
+    def write(self, district_id: str, school_id: str, generation: str, changes: Iterable[Change],
+              import_id: str) -> WriteStats:
+        pk = partition_key(district_id, school_id, generation)
+        stats = WriteStats()
+        batch: list[dict[str, Any]] = []
+        for change in changes:
+            batch.append({"PutRequest": {"Item": _item(pk, change, import_id)}})
+            if len(batch) == BATCH_SIZE:
+                self._flush(batch, stats)
+                batch = []
+        if batch:
+            self._flush(batch, stats)
+        return stats
+
+    def _flush(self, batch: list[dict[str, Any]], stats: WriteStats) -> None:
+        stats.items += len(batch)
+        pending: dict[str, Any] = {self._table: batch}
+        for attempt in range(12):
+            stats.requests += 1
+            response = self._client.batch_write_item(RequestItems=pending)
+            pending = response.get("UnprocessedItems") or {}
+            if not pending:
+                return
+            time.sleep(min(0.05 * 2**attempt, 5.0))
+        raise RuntimeError("DynamoDB kept refusing roster writes; the import will be retried")
+
+
+def _item(pk: str, change: Change, import_id: str) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "pk": {"S": pk},
+        "sk": {"S": f"{ENTITY_CODES[change.entity]}#{change.record_id}"},
+        "active": {"BOOL": change.active},
+        "since": {"S": change.since},
+        "changed_by": {"S": import_id},
+    }
+    for name, value in zip(FIELDS[change.entity], change.values, strict=True):
+        if value:
+            item[name] = {"S": value}
+    return item

@@ -1,0 +1,122 @@
+"""School state: calendar, roster generation, newest imports and alert state, one item per school.
+
+Layout (docs/data-model.md): pk = district_id, sk = school_id. The district's default
+calendar is the item with sk = "#district" ('#' never occurs in a school id).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sis_imports.calendar import SchoolCalendar
+from sis_imports.dynamo import from_item, to_item, update_expression
+
+DISTRICT_ITEM = "#district"
+INITIAL_GENERATION = "initial"
+
+
+@dataclass
+class SchoolState:
+    district_id: str
+    school_id: str
+    generation: str = INITIAL_GENERATION  # roster partition; changes when a new school year starts
+    school_year: str | None = None  # the calendar year the current generation belongs to
+    calendar: dict[str, Any] | None = None
+    last_import_id: str | None = None
+    last_import_at: str | None = None  # arrival time of the newest upload, any status
+    last_upload_status: str | None = None
+    last_succeeded_at: str | None = None
+    last_applied_at: str | None = None  # arrival time of the newest upload applied to the roster
+    content_hash: str | None = None
+    previous_year_hash: str | None = None
+    counts: dict[str, Any] | None = None
+    alert: dict[str, Any] | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> SchoolState:
+        data = from_item(item)
+        known = {name for name in cls.__dataclass_fields__}
+        return cls(**{key: value for key, value in data.items() if key in known})
+
+    def own_calendar(self) -> SchoolCalendar | None:
+        return SchoolCalendar.model_validate(self.calendar) if self.calendar else None
+
+
+def effective_calendar(state: SchoolState | None, district_calendar: dict[str, Any] | None
+                       ) -> SchoolCalendar | None:
+    """A school's own calendar, else the district's default, else none."""
+    if state is not None and state.calendar:
+        return SchoolCalendar.model_validate(state.calendar)
+    return SchoolCalendar.model_validate(district_calendar) if district_calendar else None
+
+
+def parse_time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+class Schools:
+    def __init__(self, client: Any, table: str):
+        self._client = client
+        self._table = table
+
+    def _key(self, district_id: str, school_id: str) -> dict[str, Any]:
+        return {"district_id": {"S": district_id}, "school_id": {"S": school_id}}
+
+    def get(self, district_id: str, school_id: str) -> tuple[SchoolState | None, dict[str, Any] | None]:
+        """The school's state and the district's default calendar, in one BatchGetItem."""
+        response = self._client.batch_get_item(RequestItems={self._table: {
+            "Keys": [self._key(district_id, school_id), self._key(district_id, DISTRICT_ITEM)],
+            "ConsistentRead": True,
+        }})
+        state, district_calendar = None, None
+        for item in response["Responses"].get(self._table, []):
+            if item["school_id"]["S"] == DISTRICT_ITEM:
+                district_calendar = from_item(item).get("calendar")
+            else:
+                state = SchoolState.from_item(item)
+        return state, district_calendar
+
+    def district_calendar(self, district_id: str) -> dict[str, Any] | None:
+        response = self._client.get_item(TableName=self._table, Key=self._key(district_id, DISTRICT_ITEM),
+                                         ConsistentRead=True)
+        item = response.get("Item")
+        return from_item(item).get("calendar") if item else None
+
+    def update(self, district_id: str, school_id: str, fields: dict[str, Any],
+               condition: tuple[str, dict[str, str], dict[str, Any]] | None = None) -> bool:
+        expression, names, values = update_expression(fields)
+        kwargs: dict[str, Any] = {}
+        if condition:
+            kwargs["ConditionExpression"] = condition[0]
+            names.update(condition[1])
+            values.update(condition[2])
+        if values:
+            kwargs["ExpressionAttributeValues"] = values
+        try:
+            self._client.update_item(TableName=self._table, Key=self._key(district_id, school_id),
+                                     UpdateExpression=expression, ExpressionAttributeNames=names, **kwargs)
+            return True
+        except self._client.exceptions.ConditionalCheckFailedException:
+            return False
+
+    def in_district(self, district_id: str) -> Iterator[SchoolState]:
+        paginator = self._client.get_paginator("query")
+        for page in paginator.paginate(TableName=self._table, KeyConditionExpression="district_id = :d",
+                                       ExpressionAttributeValues={":d": {"S": district_id}}):
+            for item in page["Items"]:
+                if item["school_id"]["S"] != DISTRICT_ITEM:
+                    yield SchoolState.from_item(item)
+
+    def pages(self, page_size: int = 500) -> Iterator[list[dict[str, Any]]]:
+        """Every item, a page (one Scan call) at a time: district items included."""
+        paginator = self._client.get_paginator("scan")
+        for page in paginator.paginate(TableName=self._table, PaginationConfig={"PageSize": page_size}):
+            yield page["Items"]
+
+    @staticmethod
+    def to_item(state: SchoolState) -> dict[str, Any]:
+        return to_item(state.__dict__)

@@ -1,0 +1,106 @@
+"""Shared fixtures: moto with every resource built from template.yaml, and handlers loaded from
+their CodeUri folders exactly as Lambda loads them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from sis_imports import config
+from sis_imports.local.events import http_event, s3_put_event, schedule_event
+from sis_imports.local.lambdas import LambdaContext, load_handler
+from sis_imports.local.template import Stack, create_stack, load_template
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT.parent / "shared" / "samples"
+TEMPLATE = load_template(ROOT / "template.yaml")
+
+
+@dataclass
+class Cloud:
+    """A moto account holding the template's resources, and ways to invoke each function."""
+
+    stack: Stack
+    session: Any
+
+    @property
+    def bucket(self) -> str:
+        return self.stack.refs["UploadBucket"]
+
+    def client(self, name: str) -> Any:
+        return self.session.client(name)
+
+    def handler(self, logical_id: str) -> Any:
+        return load_handler(ROOT, self.stack, logical_id)
+
+    def upload(self, path: Path, key: str, at: datetime) -> dict[str, Any]:
+        """Puts the file in the bucket and returns the S3 event Lambda would receive."""
+        s3 = self.client("s3")
+        response = s3.put_object(Bucket=self.bucket, Key=key, Body=path.read_bytes())
+        return s3_put_event(self.bucket, key, size=path.stat().st_size, etag=response["ETag"].strip('"'),
+                            version_id=response.get("VersionId"), at=at)
+
+    def import_file(self, path: Path, key: str, at: datetime) -> dict[str, Any]:
+        return self.invoke("ImporterFunction", self.upload(path, key, at))
+
+    def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
+        return self.handler(logical_id)(event, LambdaContext(logical_id))
+
+    def api(self, method: str, path: str, claims: dict[str, str] | None, at: datetime, **kwargs: Any) -> Any:
+        return self.invoke("ApiFunction", http_event(method, path, claims=claims, at=at, **kwargs))
+
+    def check(self, at: datetime) -> Any:
+        return self.invoke("CheckerFunction", schedule_event(at))
+
+    def scan(self, logical_id: str) -> list[dict[str, Any]]:
+        client = self.client("dynamodb")
+        items: list[dict[str, Any]] = []
+        for page in client.get_paginator("scan").paginate(TableName=self.stack.refs[logical_id]):
+            items.extend(page["Items"])
+        return items
+
+
+@pytest.fixture
+def cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[Cloud]:
+    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                        "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1",
+                        "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_DEV": "false"}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        session = boto3.session.Session(region_name="us-east-1")
+        stack = create_stack(TEMPLATE, session)
+        for function in stack.resources("AWS::Serverless::Function"):
+            for key, value in stack.function_environment(function).items():
+                monkeypatch.setenv(key, value)
+        config.settings.cache_clear()
+        yield Cloud(stack, session)
+        config.settings.cache_clear()
+
+
+@pytest.fixture
+def samples() -> Path:
+    if not SAMPLES.is_dir():
+        pytest.skip("../shared/samples is not present in this checkout")
+    return SAMPLES
+
+
+@pytest.fixture
+def log_output() -> Iterator[Any]:
+    """Everything the shared Powertools logger writes during the test, as JSON lines."""
+    import io
+
+    from sis_imports.observability import logger
+
+    buffer = io.StringIO()
+    handler = logger.registered_handler
+    previous = handler.setStream(buffer)  # type: ignore[attr-defined]
+    yield buffer
+    handler.setStream(previous)  # type: ignore[attr-defined]
