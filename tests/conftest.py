@@ -3,6 +3,7 @@ their CodeUri folders exactly as Lambda loads them."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,14 +14,22 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from sis_imports import config
-from sis_imports.local.events import http_event, s3_put_event, schedule_event
-from sis_imports.local.lambdas import LambdaContext, load_handler
 from sis_imports.local.template import Stack, create_stack, load_template
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT.parent / "shared" / "samples"
 TEMPLATE = load_template(ROOT / "template.yaml")
+
+# Powertools reads its settings when Logger and Metrics are built, at first import of the
+# package: give it the template's global environment before anything imports it.
+for _name, _value in TEMPLATE["Globals"]["Function"]["Environment"]["Variables"].items():
+    if _name.startswith("POWERTOOLS_") and isinstance(_value, str):
+        os.environ[_name] = _value
+
+from sis_imports import config  # noqa: E402
+from sis_imports.api.services import use_services  # noqa: E402
+from sis_imports.local.events import http_event, s3_put_event, schedule_event  # noqa: E402
+from sis_imports.local.lambdas import LambdaContext, load_handler  # noqa: E402
 
 
 @dataclass
@@ -81,8 +90,10 @@ def cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[Cloud]:
             for key, value in stack.function_environment(function).items():
                 monkeypatch.setenv(key, value)
         config.settings.cache_clear()
+        use_services(None)
         yield Cloud(stack, session)
         config.settings.cache_clear()
+        use_services(None)
 
 
 @pytest.fixture

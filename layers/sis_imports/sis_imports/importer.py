@@ -163,7 +163,7 @@ class Importer:
         if existing and existing["status"] in (*FINISHED, HELD):
             return SchoolResult(school_id, import_id, existing["status"], duplicate=True)
         logger.append_keys(school_id=school_id)
-        state = self.roll_over_if_new_year(state, calendar)
+        state = self.schools.roll_over_if_new_year(state, calendar)
         self._mark_seen(state, import_id, upload)
         school_issues = issues.for_school(school_id)
         extra = {"file_rows": parsed.file_rows, "school_year": calendar.school_year if calendar else None,
@@ -210,30 +210,6 @@ class Importer:
             return ("A newer upload has already been applied; this older one is recorded but does not "
                     "roll the roster back.")
         return None
-
-    def roll_over_if_new_year(self, state: SchoolState, calendar: SchoolCalendar | None) -> SchoolState:
-        """A calendar for a later school year starts a new roster generation; the old one is kept."""
-        if calendar is None or calendar.school_year == state.school_year:
-            return state
-        if state.school_year is None:
-            # The first calendar a school gets adopts its current roster as that year's.
-            state.school_year = calendar.school_year
-            self.schools.update(state.district_id, state.school_id, {"school_year": state.school_year})
-            return state
-        if not calendar.starts_later_than(state.school_year):
-            return state
-        logger.info("new school year: roster rolled over", extra={"from": state.school_year,
-                                                                   "to": calendar.school_year})
-        state.previous_year_hash = state.content_hash
-        state.generation = state.school_year = calendar.school_year
-        state.content_hash = None
-        state.counts = None
-        state.last_applied_at = None
-        self.schools.update(state.district_id, state.school_id, {
-            "generation": state.generation, "school_year": state.school_year,
-            "previous_year_hash": state.previous_year_hash, "content_hash": None, "counts": None,
-            "last_applied_at": None})
-        return state
 
     # ------------------------------------------------------------------ records
     def _base_record(self, district_id: str, school_id: str, import_id: str, upload: Upload,

@@ -12,7 +12,8 @@ from datetime import datetime
 from typing import Any
 
 from sis_imports.calendar import SchoolCalendar
-from sis_imports.dynamo import from_item, to_item, update_expression
+from sis_imports.dynamo import from_item, update_expression
+from sis_imports.observability import logger
 
 DISTRICT_ITEM = "#district"
 INITIAL_GENERATION = "initial"
@@ -117,6 +118,32 @@ class Schools:
         for page in paginator.paginate(TableName=self._table, PaginationConfig={"PageSize": page_size}):
             yield page["Items"]
 
-    @staticmethod
-    def to_item(state: SchoolState) -> dict[str, Any]:
-        return to_item(state.__dict__)
+    def roll_over_if_new_year(self, state: SchoolState, calendar: SchoolCalendar | None) -> SchoolState:
+        """A calendar for a later school year starts a new roster generation; the old one is kept.
+
+        The previous year's roster stays readable under its own partition, and its content hash is
+        remembered so that last year's file, sent again by mistake, can be recognised and blocked.
+        """
+        if calendar is None or calendar.school_year == state.school_year:
+            return state
+        if state.school_year is None:
+            # The first calendar a school gets adopts its current roster as that year's.
+            state.school_year = calendar.school_year
+            self.update(state.district_id, state.school_id, {"school_year": state.school_year})
+            return state
+        if not calendar.starts_later_than(state.school_year):
+            return state
+        logger.info("new school year: roster rolled over",
+                    extra={"school_id": state.school_id, "from": state.school_year, "to": calendar.school_year})
+        state.previous_year_hash = state.content_hash
+        state.generation = state.school_year = calendar.school_year
+        state.content_hash = state.counts = state.last_applied_at = None
+        self.update(state.district_id, state.school_id, {
+            "generation": state.generation, "school_year": state.school_year,
+            "previous_year_hash": state.previous_year_hash, "content_hash": None, "counts": None,
+            "last_applied_at": None})
+        return state
+
+    def set_calendar(self, district_id: str, school_id: str | None, calendar: SchoolCalendar) -> None:
+        """Stores a school's calendar, or the district default when school_id is None."""
+        self.update(district_id, school_id or DISTRICT_ITEM, {"calendar": calendar.model_dump(mode="json")})

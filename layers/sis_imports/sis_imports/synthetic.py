@@ -95,7 +95,9 @@ def next_day(school: SyntheticSchool, *, seed: int = 2, new_students: int = 5, g
     # A class change moves one student from one section to another: one enrollment ends, one begins.
     movable = sorted(e for e in day.enrollments if e[1] in school.students)
     for section_id, student_id in rng.sample(movable, class_changes):
-        target = next(s for s in section_ids if (s, student_id) not in day.enrollments)
+        target = next((s for s in section_ids if (s, student_id) not in day.enrollments), None)
+        if target is None:  # the student already sits in every section
+            continue
         day.enrollments.discard((section_id, student_id))
         day.enrollments.add((target, student_id))
     for teacher_id in sorted(day.teachers)[:renamed_teachers]:

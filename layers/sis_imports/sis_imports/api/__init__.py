@@ -1,0 +1,1 @@
+"""The HTTP API: import history, alert status and calendars, behind the JWT authorizer."""

@@ -1,0 +1,41 @@
+"""The stores the API uses, built lazily on first request and replaceable in tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from sis_imports.aws import Clients
+from sis_imports.config import Settings, settings
+from sis_imports.records import ImportRecords
+from sis_imports.schools import Schools
+
+
+@dataclass
+class Services:
+    settings: Settings
+    clients: Clients
+
+    @cached_property
+    def records(self) -> ImportRecords:
+        return ImportRecords(self.clients.dynamodb, self.settings.imports_table)
+
+    @cached_property
+    def schools(self) -> Schools:
+        return Schools(self.clients.dynamodb, self.settings.schools_table)
+
+
+_services: Services | None = None
+
+
+def services() -> Services:
+    global _services  # noqa: PLW0603 - one set of clients per warm container
+    if _services is None:
+        _services = Services(settings(), Clients())
+    return _services
+
+
+def use_services(replacement: Services | None) -> None:
+    """For tests: run the API against other stores (None resets to the environment's)."""
+    global _services  # noqa: PLW0603
+    _services = replacement
