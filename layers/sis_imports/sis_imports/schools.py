@@ -35,6 +35,7 @@ class SchoolState:
     previous_year_hash: str | None = None
     counts: dict[str, Any] | None = None
     alert: dict[str, Any] | None = None
+    processing_since: str | None = None
     settings: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
