@@ -6,8 +6,12 @@ SAM_VENV := .tools/sam
 SAM := $(SAM_VENV)/bin/sam
 SAM_VERSION := 1.170.0
 export SAM_CLI_TELEMETRY := 0
+# The Lambda runtime's Python, to run the built handlers as Lambda would (pyenv puts it here).
+PYTHON_LAMBDA ?= $(shell command -v python3.13 2>/dev/null || ls -d $$HOME/.pyenv/versions/3.13*/bin/python3.13 2>/dev/null | tail -n 1)
+LAMBDA_VENV := .tools/lambda313
+BOTO3 := $(shell sed -n 's/.*"\(boto3==[0-9.]*\)".*/\1/p' pyproject.toml | head -n 1)
 
-.PHONY: test lint typecheck unit template demo build layer-requirements clean
+.PHONY: test lint typecheck unit template artifact demo build layer-requirements clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,10 +44,21 @@ template: $(BIN)/.installed $(SAM)
 	$(BIN)/cfn-lint template.yaml
 	$(SAM) validate --lint
 
-test: lint typecheck unit template
+test: lint typecheck unit template artifact
 
 build: $(SAM)
 	$(SAM) build
+
+# The real artifact: `sam build` output, each handler run under Python 3.13 with only its
+# layer and boto3, against a moto server made from template.yaml.
+$(LAMBDA_VENV)/.installed:
+	@test -n "$(PYTHON_LAMBDA)" || (echo "python3.13 not found: install it (pyenv install 3.13) to check the artifact" && exit 1)
+	$(PYTHON_LAMBDA) -m venv $(LAMBDA_VENV)
+	$(LAMBDA_VENV)/bin/pip install --quiet $(BOTO3)
+	touch $@
+
+artifact: build $(BIN)/.installed $(LAMBDA_VENV)/.installed
+	$(BIN)/python tools/artifact_check.py $(LAMBDA_VENV)/bin/python
 
 demo: $(BIN)/.installed
 	$(BIN)/sis-imports demo

@@ -13,7 +13,6 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
-
 from sis_imports.local.template import Stack, create_stack, load_template
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,8 +52,14 @@ class Cloud:
         """Puts the file in the bucket and returns the S3 event Lambda would receive."""
         s3 = self.client("s3")
         response = s3.put_object(Bucket=self.bucket, Key=key, Body=path.read_bytes())
-        return s3_put_event(self.bucket, key, size=path.stat().st_size, etag=response["ETag"].strip('"'),
-                            version_id=response.get("VersionId"), at=at)
+        return s3_put_event(
+            self.bucket,
+            key,
+            size=path.stat().st_size,
+            etag=response["ETag"].strip('"'),
+            version_id=response.get("VersionId"),
+            at=at,
+        )
 
     def import_file(self, path: Path, key: str, at: datetime) -> dict[str, Any]:
         return self.invoke("ImporterFunction", self.upload(path, key, at))
@@ -78,9 +83,14 @@ class Cloud:
 
 @pytest.fixture
 def cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[Cloud]:
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1",
-                        "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_DEV": "false"}.items():
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_DEV": "false",
+    }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     with mock_aws():

@@ -7,19 +7,28 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from pydantic import ValidationError
-
 from sis_imports.alerts import NEVER_IMPORTED, OK, STALE, SUPPRESSED, evaluate
 from sis_imports.calendar import SchoolCalendar
 
 LA = ZoneInfo("America/Los_Angeles")
-CALENDAR = SchoolCalendar(school_year="2026-2027", first_day=date(2026, 8, 20), last_day=date(2027, 6, 10),
-                          timezone="America/Los_Angeles",
-                          breaks=[{"name": "Winter break", "start": date(2026, 12, 21), "end": date(2027, 1, 1)}])
+CALENDAR = SchoolCalendar(
+    school_year="2026-2027",
+    first_day=date(2026, 8, 20),
+    last_day=date(2027, 6, 10),
+    timezone="America/Los_Angeles",
+    breaks=[{"name": "Winter break", "start": date(2026, 12, 21), "end": date(2027, 1, 1)}],
+)
 
 
 def status(now: datetime, last: datetime | None, calendar: SchoolCalendar | None = CALENDAR) -> str:
-    return evaluate(now, district_id="d1", school_id="CTS", last_succeeded_at=last, last_upload_status=None,
-                    calendar=calendar).status
+    return evaluate(
+        now,
+        district_id="d1",
+        school_id="CTS",
+        last_succeeded_at=last,
+        last_upload_status=None,
+        calendar=calendar,
+    ).status
 
 
 def at(y: int, m: int, d: int, h: int = 12, minute: int = 0) -> datetime:
@@ -42,8 +51,14 @@ def test_summer_is_suppressed_on_both_sides_of_the_year():
     assert status(at(2027, 6, 10, 23, 59), at(2027, 6, 1)) == STALE  # last_day itself is a school day
     assert status(at(2027, 6, 11, 0, 1), at(2027, 6, 1)) == SUPPRESSED
     assert status(at(2026, 8, 19, 23, 59), last) == SUPPRESSED
-    result = evaluate(at(2027, 7, 15), district_id="d1", school_id="CTS", last_succeeded_at=at(2027, 6, 1),
-                      last_upload_status="blocked", calendar=CALENDAR)
+    result = evaluate(
+        at(2027, 7, 15),
+        district_id="d1",
+        school_id="CTS",
+        last_succeeded_at=at(2027, 6, 1),
+        last_upload_status="blocked",
+        calendar=CALENDAR,
+    )
     assert "summer" in result.reason and result.last_upload_status == "blocked"
 
 
@@ -61,8 +76,14 @@ def test_break_days_are_suppressed_inclusive():
 
 def test_first_day_after_a_break_has_no_alert_and_the_second_does():
     last = at(2026, 12, 18)
-    first_back = evaluate(at(2027, 1, 2, 10), district_id="d1", school_id="CTS", last_succeeded_at=last,
-                          last_upload_status=None, calendar=CALENDAR)
+    first_back = evaluate(
+        at(2027, 1, 2, 10),
+        district_id="d1",
+        school_id="CTS",
+        last_succeeded_at=last,
+        last_upload_status=None,
+        calendar=CALENDAR,
+    )
     assert first_back.status == SUPPRESSED and "Winter break" in first_back.reason
     assert status(at(2027, 1, 3, 0, 1), last) == STALE
 
@@ -86,8 +107,14 @@ def test_dst_change_does_not_shift_the_age():
 
 def test_no_calendar_follows_the_plain_rule_and_says_so():
     last = datetime(2026, 7, 4, tzinfo=UTC)
-    result = evaluate(last + timedelta(days=4), district_id="d1", school_id="CTS", last_succeeded_at=last,
-                      last_upload_status=None, calendar=None)
+    result = evaluate(
+        last + timedelta(days=4),
+        district_id="d1",
+        school_id="CTS",
+        last_succeeded_at=last,
+        last_upload_status=None,
+        calendar=None,
+    )
     assert result.status == STALE and "no calendar" in result.reason
 
 
@@ -102,15 +129,25 @@ def test_threshold_is_configurable():
     assert status(last + timedelta(days=5, minutes=1), last, calendar) == STALE
 
 
-@pytest.mark.parametrize(("change", "field"), [
-    ({"last_day": "2026-08-01"}, "last_day"),
-    ({"timezone": "Mars/Olympus_Mons"}, "timezone"),
-    ({"school_year": "2026-2028"}, "school_year"),
-    ({"breaks": [{"name": "A", "start": "2026-11-01", "end": "2026-11-10"},
-                 {"name": "B", "start": "2026-11-10", "end": "2026-11-12"}]}, "breaks"),
-    ({"breaks": [{"name": "A", "start": "2027-07-01", "end": "2027-07-10"}]}, "breaks"),
-    ({"threshold_days": 0}, "threshold_days"),
-])
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"last_day": "2026-08-01"}, "last_day"),
+        ({"timezone": "Mars/Olympus_Mons"}, "timezone"),
+        ({"school_year": "2026-2028"}, "school_year"),
+        (
+            {
+                "breaks": [
+                    {"name": "A", "start": "2026-11-01", "end": "2026-11-10"},
+                    {"name": "B", "start": "2026-11-10", "end": "2026-11-12"},
+                ]
+            },
+            "breaks",
+        ),
+        ({"breaks": [{"name": "A", "start": "2027-07-01", "end": "2027-07-10"}]}, "breaks"),
+        ({"threshold_days": 0}, "threshold_days"),
+    ],
+)
 def test_invalid_calendars_name_the_field(change, field):
     data = {**CALENDAR.model_dump(mode="json"), **change}
     with pytest.raises(ValidationError) as raised:

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-
 from sis_imports.local.events import claims_for
 from sis_imports.synthetic import generate_school, next_day, write_sloopy
 
@@ -20,8 +19,9 @@ def imported(cloud, tmp_path: Path):
     school = generate_school("CTS", students=30, classes_per_student=3)
     day = school
     for n in range(5):
-        cloud.import_file(write_sloopy([day], tmp_path / f"{n}.zip"), f"uploads/d1/CTS/{n}.zip",
-                          DAY1 + timedelta(days=n))
+        cloud.import_file(
+            write_sloopy([day], tmp_path / f"{n}.zip"), f"uploads/d1/CTS/{n}.zip", DAY1 + timedelta(days=n)
+        )
         day = next_day(day, seed=n + 10, new_students=1, gone_students=1, class_changes=1)
     return cloud
 
@@ -31,17 +31,20 @@ def call(cloud, claims, path=PATH, **kwargs):
     return response["statusCode"], json.loads(response["body"])
 
 
-@pytest.mark.parametrize(("claims", "status"), [
-    (claims_for("district_admin", "d1"), 200),
-    (claims_for("school_admin", "d1", ["CTS"]), 200),
-    (claims_for("sys_admin", "d1", ["X", "CTS"]), 200),
-    (claims_for("school_admin", "d1", ["OTHER"]), 403),
-    (claims_for("district_admin", "d2"), 403),
-    (claims_for("school_admin", "d2", ["CTS"]), 403),
-    (claims_for("teacher", "d1", ["CTS"]), 403),
-    (claims_for("student", "d1", ["CTS"]), 403),
-    (None, 401),
-])
+@pytest.mark.parametrize(
+    ("claims", "status"),
+    [
+        (claims_for("district_admin", "d1"), 200),
+        (claims_for("school_admin", "d1", ["CTS"]), 200),
+        (claims_for("sys_admin", "d1", ["X", "CTS"]), 200),
+        (claims_for("school_admin", "d1", ["OTHER"]), 403),
+        (claims_for("district_admin", "d2"), 403),
+        (claims_for("school_admin", "d2", ["CTS"]), 403),
+        (claims_for("teacher", "d1", ["CTS"]), 403),
+        (claims_for("student", "d1", ["CTS"]), 403),
+        (None, 401),
+    ],
+)
 def test_access_is_decided_by_claims(imported, claims, status):
     code, body = call(imported, claims)
     assert code == status, body
@@ -79,8 +82,16 @@ def test_one_import_by_id_and_404_for_unknown(imported):
     assert code == 404 and "message" in body
 
 
-@pytest.mark.parametrize("query", [{"limit": "0"}, {"limit": "101"}, {"limit": "ten"}, {"cursor": "garbage"},
-                                   {"cursor": "eyJhZnRlciI6ICIuLi8uLiJ9"}])
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"limit": "0"},
+        {"limit": "101"},
+        {"limit": "ten"},
+        {"cursor": "garbage"},
+        {"cursor": "eyJhZnRlciI6ICIuLi8uLiJ9"},
+    ],
+)
 def test_bad_limit_or_cursor_is_a_400_with_a_message(imported, query):
     code, body = call(imported, claims_for("district_admin", "d1"), query=query)
     assert code == 400

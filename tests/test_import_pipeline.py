@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-
 from sis_imports import synthetic
 from sis_imports.synthetic import generate_school, next_day, write_oneroster, write_sds, write_sloopy
 
@@ -60,8 +59,11 @@ def test_next_day_gives_exact_new_dropped_and_keeps_the_first_name(cloud, tmp_pa
     new_enrollments = len(day2.enrollments - school.enrollments)
     assert gone_enrollments == 3 * 6 + 10 and new_enrollments == 5 + 10
     assert counts["enrollments"] == {
-        "total": len(school.enrollments) + new_enrollments, "new": new_enrollments,
-        "dropped": gone_enrollments, "active": len(day2.enrollments)}
+        "total": len(school.enrollments) + new_enrollments,
+        "new": new_enrollments,
+        "dropped": gone_enrollments,
+        "active": len(day2.enrollments),
+    }
     for entity in ("teachers", "courses", "sections"):
         n = len(getattr(school, entity))
         assert counts[entity] == {"total": n, "new": 0, "dropped": 0, "active": n}
@@ -116,7 +118,9 @@ def test_district_bundle_makes_one_record_per_school(cloud, tmp_path: Path):
     schools = [generate_school(s, students=40) for s in ("AHS", "BMS")]
     result = cloud.import_file(write_sloopy(schools, tmp_path / "bundle.zip"), "uploads/d1/nightly.zip", DAY1)
     assert sorted((r["school_id"], r["status"]) for r in result["imports"]) == [
-        ("AHS", "succeeded"), ("BMS", "succeeded")]
+        ("AHS", "succeeded"),
+        ("BMS", "succeeded"),
+    ]
     for school in schools:
         (record,) = records(cloud, school.school_id)
         assert record["counts"]["students"]["total"] == 40
@@ -134,8 +138,13 @@ def test_public_sds_sample_gives_one_record_per_school(cloud, samples: Path, tmp
     for school_id, (students, teachers, sections, courses, enrollments) in expected.items():
         (record,) = records(cloud, school_id)
         totals = {entity: c["total"] for entity, c in record["counts"].items()}
-        assert totals == {"students": students, "teachers": teachers, "sections": sections, "courses": courses,
-                          "enrollments": enrollments}
+        assert totals == {
+            "students": students,
+            "teachers": teachers,
+            "sections": sections,
+            "courses": courses,
+            "enrollments": enrollments,
+        }
     # Passwords and birthdates from the sample are nowhere in the tables.
     dump = json.dumps([cloud.scan(t) for t in ("RosterTable", "ImportsTable", "SchoolsTable")])
     for secret in ("P@ssword", "P@ssw0rd", "4/2/2000", "Microsoft Way", "555-123-4567"):

@@ -6,7 +6,6 @@ from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from sis_imports.api.app import app
 from sis_imports.observability import logger, metrics, tracer
 

@@ -6,7 +6,6 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from sis_imports.checker import Checker
 from sis_imports.config import settings
 from sis_imports.observability import MetricUnit, logger, metrics, tracer

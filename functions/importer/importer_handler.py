@@ -7,7 +7,6 @@ from urllib.parse import unquote_plus
 
 from aws_lambda_powertools.utilities.data_classes import S3Event
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from sis_imports.config import settings
 from sis_imports.importer import Importer, Upload
 from sis_imports.observability import logger, metrics, tracer
@@ -41,6 +40,12 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             created_at=parse_event_time(record.event_time),
         )
         for result in importer().run(upload):
-            results.append({"school_id": result.school_id, "import_id": result.import_id,
-                            "status": result.status, "duplicate": result.duplicate})
+            results.append(
+                {
+                    "school_id": result.school_id,
+                    "import_id": result.import_id,
+                    "status": result.status,
+                    "duplicate": result.duplicate,
+                }
+            )
     return {"imports": results}

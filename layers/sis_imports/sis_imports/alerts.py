@@ -37,16 +37,30 @@ class AlertStatus:
         return asdict(self)
 
 
-def evaluate(now: datetime, *, district_id: str, school_id: str, last_succeeded_at: datetime | None,
-             last_upload_status: str | None, calendar: SchoolCalendar | None) -> AlertStatus:
+def evaluate(
+    now: datetime,
+    *,
+    district_id: str,
+    school_id: str,
+    last_succeeded_at: datetime | None,
+    last_upload_status: str | None,
+    calendar: SchoolCalendar | None,
+) -> AlertStatus:
     threshold = calendar.threshold_days if calendar else DEFAULT_THRESHOLD_DAYS
     age = (now - last_succeeded_at).total_seconds() / 86400 if last_succeeded_at else None
     is_stale = age is None or age > threshold
 
     def status(value: str, reason: str) -> AlertStatus:
-        return AlertStatus(district_id, school_id, value,
-                           last_succeeded_at.astimezone(UTC).isoformat() if last_succeeded_at else None,
-                           round(age, 3) if age is not None else None, threshold, last_upload_status, reason)
+        return AlertStatus(
+            district_id,
+            school_id,
+            value,
+            last_succeeded_at.astimezone(UTC).isoformat() if last_succeeded_at else None,
+            round(age, 3) if age is not None else None,
+            threshold,
+            last_upload_status,
+            reason,
+        )
 
     quiet_reason = _quiet_day(now, calendar) if calendar else None
     if quiet_reason and (calendar is None or not _first_day_back(quiet_reason) or is_stale):
@@ -54,8 +68,11 @@ def evaluate(now: datetime, *, district_id: str, school_id: str, last_succeeded_
     if age is None:
         return status(NEVER_IMPORTED, "no import has succeeded yet" + _no_calendar(calendar))
     if is_stale:
-        return status(STALE, f"the newest successful import is {age:.1f} days old, more than {threshold}; "
-                      "contact the school's Sloopy installer" + _no_calendar(calendar))
+        return status(
+            STALE,
+            f"the newest successful import is {age:.1f} days old, more than {threshold}; "
+            "contact the school's Sloopy installer" + _no_calendar(calendar),
+        )
     return status(OK, f"the newest successful import is {age:.1f} days old" + _no_calendar(calendar))
 
 

@@ -22,7 +22,7 @@ class Clients:
     def _client(self, name: str) -> Any:
         client = self._cache.get(name)
         if client is None:
-            session = self.session or boto3.session.Session()
+            session: Any = self.session or boto3.session.Session()
             client = self._cache[name] = session.client(name, config=_CONFIG)
         return client
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
@@ -77,7 +78,9 @@ class SchoolCalendar(BaseModel):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value[:60]!r}; use an IANA name like America/Chicago") from exc
+            raise ValueError(
+                f"unknown time zone {value[:60]!r}; use an IANA name like America/Chicago"
+            ) from exc
         return value
 
     @field_validator("breaks")
@@ -85,11 +88,15 @@ class SchoolCalendar(BaseModel):
     def _breaks_fit(cls, breaks: list[SchoolBreak], info: ValidationInfo) -> list[SchoolBreak]:
         first_day, last_day = info.data.get("first_day"), info.data.get("last_day")
         ordered = sorted(breaks, key=lambda b: b.start)
-        for earlier, later in zip(ordered, ordered[1:], strict=False):
+        for earlier, later in pairwise(ordered):
             if later.start <= earlier.end:
                 raise ValueError(f"breaks {earlier.name!r} and {later.name!r} overlap")
         for school_break in ordered:
-            if first_day and last_day and not (first_day <= school_break.start and school_break.end <= last_day):
+            if (
+                first_day
+                and last_day
+                and not (first_day <= school_break.start and school_break.end <= last_day)
+            ):
                 raise ValueError(f"break {school_break.name!r} is outside the school year")
         return ordered
 

@@ -19,7 +19,7 @@ from sis_imports.dynamo import from_item
 from sis_imports.notifications import AlertTopic, recovered_message, stale_message
 from sis_imports.observability import logger
 from sis_imports.records import FAILED, PROCESSING, ImportRecords
-from sis_imports.schools import DISTRICT_ITEM, SchoolState, Schools, effective_calendar, parse_time
+from sis_imports.schools import DISTRICT_ITEM, Schools, SchoolState, effective_calendar, parse_time
 
 # Margin past the importer's timeout before a processing record is declared abandoned.
 ABANDON_MARGIN = timedelta(minutes=5)
@@ -62,13 +62,22 @@ class Checker:
         logger.info("check finished", extra=summary.as_dict())
         return summary
 
-    def _check_school(self, state: SchoolState, district_calendar: dict[str, Any] | None, now: datetime,
-                      summary: CheckSummary) -> None:
+    def _check_school(
+        self,
+        state: SchoolState,
+        district_calendar: dict[str, Any] | None,
+        now: datetime,
+        summary: CheckSummary,
+    ) -> None:
         self._fail_if_abandoned(state, now, summary)
-        status = evaluate(now, district_id=state.district_id, school_id=state.school_id,
-                          last_succeeded_at=parse_time(state.last_succeeded_at),
-                          last_upload_status=state.last_upload_status,
-                          calendar=effective_calendar(state, district_calendar))
+        status = evaluate(
+            now,
+            district_id=state.district_id,
+            school_id=state.school_id,
+            last_succeeded_at=parse_time(state.last_succeeded_at),
+            last_upload_status=state.last_upload_status,
+            calendar=effective_calendar(state, district_calendar),
+        )
         summary.stale += status.status == STALE
         previous = state.alert or {}
         was_open = bool(previous.get("open"))
@@ -84,7 +93,9 @@ class Checker:
                 self.topic.publish(state.district_id, state.school_id, "stale", *stale_message(status))
                 summary.notified_stale += 1
             elif was_open and not now_open:
-                self.topic.publish(state.district_id, state.school_id, "recovered", *recovered_message(status))
+                self.topic.publish(
+                    state.district_id, state.school_id, "recovered", *recovered_message(status)
+                )
                 summary.notified_recovered += 1
         except Exception:
             self._swap_alert(state, alert, previous)  # let the next run try again
@@ -92,9 +103,11 @@ class Checker:
 
     def _swap_alert(self, state: SchoolState, expected: dict[str, Any], alert: dict[str, Any]) -> bool:
         if expected:
-            condition = ("alert.#status = :old_status AND alert.#open = :old_open", {"#status": "status",
-                         "#open": "open"}, {":old_status": {"S": expected["status"]},
-                                            ":old_open": {"BOOL": bool(expected.get("open"))}})
+            condition = (
+                "alert.#status = :old_status AND alert.#open = :old_open",
+                {"#status": "status", "#open": "open"},
+                {":old_status": {"S": expected["status"]}, ":old_open": {"BOOL": bool(expected.get("open"))}},
+            )
         else:
             condition = ("attribute_not_exists(alert)", {}, {})
         return self.schools.update(state.district_id, state.school_id, {"alert": alert}, condition=condition)
@@ -105,15 +118,26 @@ class Checker:
             return
         if now - started < timedelta(seconds=self.settings.importer_timeout_seconds) + ABANDON_MARGIN:
             return
-        reason = ("The import stopped before it finished (a timeout or crash) and no retry completed it. The "
-                  "roster may hold part of this upload; upload the export again to finish it.")
-        if self.records.update(state.district_id, state.school_id, state.last_import_id,
-                               {"status": FAILED, "reason": reason, "modified_at": now.isoformat()},
-                               expected_status=PROCESSING):
+        reason = (
+            "The import stopped before it finished (a timeout or crash) and no retry completed it. The "
+            "roster may hold part of this upload; upload the export again to finish it."
+        )
+        if self.records.update(
+            state.district_id,
+            state.school_id,
+            state.last_import_id,
+            {"status": FAILED, "reason": reason, "modified_at": now.isoformat()},
+            expected_status=PROCESSING,
+        ):
             summary.abandoned_failed += 1
-            logger.warning("abandoned import marked failed", extra={"school_id": state.school_id,
-                                                                     "import_id": state.last_import_id})
-        self.schools.update(state.district_id, state.school_id, {"last_upload_status": FAILED,
-                                                                 "processing_since": None},
-                            condition=("last_import_id = :id", {}, {":id": {"S": state.last_import_id}}))
+            logger.warning(
+                "abandoned import marked failed",
+                extra={"school_id": state.school_id, "import_id": state.last_import_id},
+            )
+        self.schools.update(
+            state.district_id,
+            state.school_id,
+            {"last_upload_status": FAILED, "processing_since": None},
+            condition=("last_import_id = :id", {}, {":id": {"S": state.last_import_id}}),
+        )
         state.last_upload_status = FAILED

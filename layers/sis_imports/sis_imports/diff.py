@@ -67,8 +67,13 @@ def plan_changes(stored: StoredRoster, snapshot: SchoolSnapshot, import_id: str)
     return plan
 
 
-def _plan_entity(entity: str, existing: dict[str, StoredRecord], snapshot: SchoolSnapshot, import_id: str,
-                 changes: list[Change]) -> EntityCounts:
+def _plan_entity(
+    entity: str,
+    existing: dict[str, StoredRecord],
+    snapshot: SchoolSnapshot,
+    import_id: str,
+    changes: list[Change],
+) -> EntityCounts:
     incoming = snapshot.records[entity]
     protected = snapshot.protected[entity]
     name_positions = _NAME_POSITIONS[entity]
@@ -80,10 +85,9 @@ def _plan_entity(entity: str, existing: dict[str, StoredRecord], snapshot: Schoo
             counts.new += 1
             append(Change(entity, record_id, values, True, import_id, None))
             continue
-        if name_positions:
-            values = _keep_names(old.values, values, name_positions)
-        if values != old.values or not old.active:
-            append(Change(entity, record_id, values, True, old.since, old))
+        kept = _keep_names(old.values, values, name_positions) if name_positions else values
+        if kept != old.values or not old.active:
+            append(Change(entity, record_id, kept, True, old.since, old))
     still_active = 0
     for record_id, old in existing.items():
         if record_id in incoming:

@@ -32,7 +32,8 @@ def _from_dynamo(value: Any) -> Any:
 
 
 def serialize(value: Any) -> dict[str, Any]:
-    return _serializer.serialize(_to_dynamo(value))  # type: ignore[no-any-return]
+    serialized: dict[str, Any] = dict(_serializer.serialize(_to_dynamo(value)))
+    return serialized
 
 
 def to_item(fields: dict[str, Any]) -> dict[str, Any]:

@@ -42,7 +42,7 @@ from sis_imports.records import (
     make_import_id,
 )
 from sis_imports.roster_store import RosterStore
-from sis_imports.schools import SchoolState, Schools, effective_calendar
+from sis_imports.schools import Schools, SchoolState, effective_calendar
 from sis_imports.snapshot import SchoolSnapshot
 from sis_imports.upload_keys import BadKey, scope_of
 
@@ -61,8 +61,13 @@ class Upload:
     created_at: datetime  # when the upload arrived: the S3 event time
 
     def source(self) -> dict[str, Any]:
-        return {"bucket": self.bucket, "key": self.key, "version_id": self.version_id, "etag": self.etag,
-                "size": self.size}
+        return {
+            "bucket": self.bucket,
+            "key": self.key,
+            "version_id": self.version_id,
+            "etag": self.etag,
+            "size": self.size,
+        }
 
 
 @dataclass
@@ -91,8 +96,9 @@ class Importer:
             logger.error("upload ignored: bad key", extra={"reason": str(exc)})
             metrics.add_metric(name="UploadsWithBadKey", unit=MetricUnit.Count, value=1)
             return []
-        import_id = make_import_id(upload.created_at, upload.bucket, upload.key,
-                                   upload.version_id or upload.etag)
+        import_id = make_import_id(
+            upload.created_at, upload.bucket, upload.key, upload.version_id or upload.etag
+        )
         logger.append_keys(import_id=import_id, district_id=scope.district_id)
         record_school = scope.school_id or BUNDLE_SCHOOL
         seen = self.records.get(scope.district_id, record_school, import_id)
@@ -114,15 +120,26 @@ class Importer:
             return [self._refuse(scope, import_id, upload, exc, issues)]
 
         metrics.add_metric(name="RowsRead", unit=MetricUnit.Count, value=sum(parsed.file_rows.values()))
-        results = [self._import_school(scope.district_id, school_id, snapshot, parsed, upload, import_id, issues)
-                   for school_id, snapshot in sorted(parsed.schools.items())]
+        results = [
+            self._import_school(scope.district_id, school_id, snapshot, parsed, upload, import_id, issues)
+            for school_id, snapshot in sorted(parsed.schools.items())
+        ]
         if scope.school_id is None:
-            self.records.update(scope.district_id, BUNDLE_SCHOOL, import_id, {
-                "status": SUCCEEDED, "modified_at": _now(upload), "format": parsed.format,
-                "schools": {result.school_id: result.status for result in results},
-                **issues.for_school(None)})
-        metrics.add_metric(name="ImportDuration", unit=MetricUnit.Milliseconds,
-                           value=(time.monotonic() - started) * 1000)
+            self.records.update(
+                scope.district_id,
+                BUNDLE_SCHOOL,
+                import_id,
+                {
+                    "status": SUCCEEDED,
+                    "modified_at": _now(upload),
+                    "format": parsed.format,
+                    "schools": {result.school_id: result.status for result in results},
+                    **issues.for_school(None),
+                },
+            )
+        metrics.add_metric(
+            name="ImportDuration", unit=MetricUnit.Milliseconds, value=(time.monotonic() - started) * 1000
+        )
         return results
 
     def _with_school_settings(self, scope: Scope) -> Scope:
@@ -142,37 +159,64 @@ class Importer:
                 self.clients.s3.download_fileobj(upload.bucket, upload.key, sink, ExtraArgs=extra)
             return read_upload(path, scope, issues)
 
-    def _refuse(self, scope: Scope, import_id: str, upload: Upload, exc: UploadRejected,
-                issues: IssueLog) -> SchoolResult:
+    def _refuse(
+        self, scope: Scope, import_id: str, upload: Upload, exc: UploadRejected, issues: IssueLog
+    ) -> SchoolResult:
         school_id = scope.school_id or BUNDLE_SCHOOL
         self.records.claim(self._base_record(scope.district_id, school_id, import_id, upload, None))
-        self._finish(scope.district_id, school_id, import_id, upload, FAILED, reason=exc.message,
-                     extra=issues.for_school(None))
+        self._finish(
+            scope.district_id,
+            school_id,
+            import_id,
+            upload,
+            FAILED,
+            reason=exc.message,
+            extra=issues.for_school(None),
+        )
         metrics.add_metric(name="ImportsFailed", unit=MetricUnit.Count, value=1)
         return SchoolResult(school_id, import_id, FAILED)
 
     # ------------------------------------------------------------------ school
     @tracer.capture_method
-    def _import_school(self, district_id: str, school_id: str, snapshot: SchoolSnapshot, parsed: ParsedUpload,
-                       upload: Upload, import_id: str, issues: IssueLog) -> SchoolResult:
+    def _import_school(
+        self,
+        district_id: str,
+        school_id: str,
+        snapshot: SchoolSnapshot,
+        parsed: ParsedUpload,
+        upload: Upload,
+        import_id: str,
+        issues: IssueLog,
+    ) -> SchoolResult:
         state, district_calendar = self.schools.get(district_id, school_id)
         state = state or SchoolState(district_id, school_id)
         calendar = effective_calendar(state, district_calendar)
-        existing = self.records.claim(self._base_record(district_id, school_id, import_id, upload, calendar,
-                                                        parsed.format))
+        existing = self.records.claim(
+            self._base_record(district_id, school_id, import_id, upload, calendar, parsed.format)
+        )
         if existing and existing["status"] in (*FINISHED, HELD):
             return SchoolResult(school_id, import_id, existing["status"], duplicate=True)
         logger.append_keys(school_id=school_id)
         state = self.schools.roll_over_if_new_year(state, calendar)
         self._mark_seen(state, import_id, upload)
         school_issues = issues.for_school(school_id)
-        extra = {"file_rows": parsed.file_rows, "school_year": calendar.school_year if calendar else None,
-                 **school_issues}
+        extra = {
+            "file_rows": parsed.file_rows,
+            "school_year": calendar.school_year if calendar else None,
+            **school_issues,
+        }
 
         reason = self._blocked_reason(state, calendar, snapshot, upload)
         if reason:
-            self._finish(district_id, school_id, import_id, upload, BLOCKED, reason=reason,
-                         extra={**extra, "counts": state.counts})
+            self._finish(
+                district_id,
+                school_id,
+                import_id,
+                upload,
+                BLOCKED,
+                reason=reason,
+                extra={**extra, "counts": state.counts},
+            )
             metrics.add_metric(name="ImportsBlocked", unit=MetricUnit.Count, value=1)
             return SchoolResult(school_id, import_id, BLOCKED)
 
@@ -184,36 +228,66 @@ class Importer:
             self.records.update(district_id, school_id, import_id, {"counts": counts})
         written = self.roster.write(district_id, school_id, state.generation, plan.changes, import_id)
         metrics.add_metric(name="RosterItemsWritten", unit=MetricUnit.Count, value=written.items)
-        logger.info("roster updated", extra={"items_written": written.items, "write_requests": written.requests})
+        logger.info(
+            "roster updated", extra={"items_written": written.items, "write_requests": written.requests}
+        )
 
-        self.schools.update(district_id, school_id, {
-            "last_succeeded_at": upload.created_at.isoformat(),
-            "last_applied_at": upload.created_at.isoformat(),
-            "content_hash": snapshot.content_hash(),
-            "counts": counts,
-        }, condition=("attribute_not_exists(last_applied_at) OR last_applied_at <= :t", {},
-                      {":t": {"S": upload.created_at.isoformat()}}))
-        self._finish(district_id, school_id, import_id, upload, SUCCEEDED,
-                     extra={**extra, "counts": counts, "content_hash": snapshot.content_hash()})
+        self.schools.update(
+            district_id,
+            school_id,
+            {
+                "last_succeeded_at": upload.created_at.isoformat(),
+                "last_applied_at": upload.created_at.isoformat(),
+                "content_hash": snapshot.content_hash(),
+                "counts": counts,
+            },
+            condition=(
+                "attribute_not_exists(last_applied_at) OR last_applied_at <= :t",
+                {},
+                {":t": {"S": upload.created_at.isoformat()}},
+            ),
+        )
+        self._finish(
+            district_id,
+            school_id,
+            import_id,
+            upload,
+            SUCCEEDED,
+            extra={**extra, "counts": counts, "content_hash": snapshot.content_hash()},
+        )
         metrics.add_metric(name="ImportsSucceeded", unit=MetricUnit.Count, value=1)
         return SchoolResult(school_id, import_id, SUCCEEDED)
 
-    def _blocked_reason(self, state: SchoolState, calendar: SchoolCalendar | None, snapshot: SchoolSnapshot,
-                        upload: Upload) -> str | None:
+    def _blocked_reason(
+        self, state: SchoolState, calendar: SchoolCalendar | None, snapshot: SchoolSnapshot, upload: Upload
+    ) -> str | None:
         if calendar and calendar.local_date(upload.created_at) > calendar.last_day:
-            return (f"The {calendar.school_year} school year ended on {calendar.last_day.isoformat()}. Imports "
-                    "resume once a calendar for the next school year is set.")
+            return (
+                f"The {calendar.school_year} school year ended on {calendar.last_day.isoformat()}. Imports "
+                "resume once a calendar for the next school year is set."
+            )
         if state.previous_year_hash and snapshot.content_hash() == state.previous_year_hash:
-            return ("This is last year's data: it is identical to the last import of the previous school "
-                    "year. Check that the SIS has been rolled over to the new year.")
+            return (
+                "This is last year's data: it is identical to the last import of the previous school "
+                "year. Check that the SIS has been rolled over to the new year."
+            )
         if state.last_applied_at and upload.created_at.isoformat() < state.last_applied_at:
-            return ("A newer upload has already been applied; this older one is recorded but does not "
-                    "roll the roster back.")
+            return (
+                "A newer upload has already been applied; this older one is recorded but does not "
+                "roll the roster back."
+            )
         return None
 
     # ------------------------------------------------------------------ records
-    def _base_record(self, district_id: str, school_id: str, import_id: str, upload: Upload,
-                     calendar: SchoolCalendar | None, format_name: str | None = None) -> dict[str, Any]:
+    def _base_record(
+        self,
+        district_id: str,
+        school_id: str,
+        import_id: str,
+        upload: Upload,
+        calendar: SchoolCalendar | None,
+        format_name: str | None = None,
+    ) -> dict[str, Any]:
         zone = calendar.zone if calendar else UTC
         return {
             "import_id": import_id,
@@ -231,18 +305,38 @@ class Importer:
     def _mark_seen(self, state: SchoolState, import_id: str, upload: Upload) -> None:
         """Points the school at its newest upload; an older upload never moves it back."""
         at = upload.created_at.isoformat()
-        self.schools.update(state.district_id, state.school_id, {
-            "last_import_id": import_id, "last_import_at": at, "last_upload_status": PROCESSING,
-            "processing_since": _now(upload),
-        }, condition=("attribute_not_exists(last_import_at) OR last_import_at <= :t", {}, {":t": {"S": at}}))
+        self.schools.update(
+            state.district_id,
+            state.school_id,
+            {
+                "last_import_id": import_id,
+                "last_import_at": at,
+                "last_upload_status": PROCESSING,
+                "processing_since": _now(upload),
+            },
+            condition=("attribute_not_exists(last_import_at) OR last_import_at <= :t", {}, {":t": {"S": at}}),
+        )
 
-    def _finish(self, district_id: str, school_id: str, import_id: str, upload: Upload, status: str, *,
-                reason: str | None = None, extra: dict[str, Any] | None = None) -> None:
+    def _finish(
+        self,
+        district_id: str,
+        school_id: str,
+        import_id: str,
+        upload: Upload,
+        status: str,
+        *,
+        reason: str | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
         fields = {"status": status, "modified_at": _now(upload), "reason": reason, **(extra or {})}
         self.records.update(district_id, school_id, import_id, fields)
         if school_id != BUNDLE_SCHOOL:
-            self.schools.update(district_id, school_id, {"last_upload_status": status, "processing_since": None},
-                                condition=("last_import_id = :id", {}, {":id": {"S": import_id}}))
+            self.schools.update(
+                district_id,
+                school_id,
+                {"last_upload_status": status, "processing_since": None},
+                condition=("last_import_id = :id", {}, {":id": {"S": import_id}}),
+            )
         logger.info("import finished", extra={"status": status, "school_id": school_id, "reason": reason})
 
 

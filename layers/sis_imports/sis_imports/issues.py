@@ -34,13 +34,17 @@ class IssueLog:
     # Per-school counts, so each school's record of a district bundle counts its own issues.
     _counts: Counter[tuple[str, str | None]] = field(default_factory=Counter)
 
-    def warn(self, file: str | None, line: int | None, code: str, message: str, school_id: str | None = None) -> None:
+    def warn(
+        self, file: str | None, line: int | None, code: str, message: str, school_id: str | None = None
+    ) -> None:
         self.warning_count += 1
         self._counts["warning", school_id] += 1
         if self._counts["warning", school_id] <= MAX_LISTED:
             self.warnings.append(Issue(file, line, code, redact(message), school_id))
 
-    def error(self, file: str | None, line: int | None, code: str, message: str, school_id: str | None = None) -> None:
+    def error(
+        self, file: str | None, line: int | None, code: str, message: str, school_id: str | None = None
+    ) -> None:
         self.error_count += 1
         self._counts["error", school_id] += 1
         if self._counts["error", school_id] <= MAX_LISTED:
@@ -56,6 +60,8 @@ class IssueLog:
         return {
             "warnings": mine(self.warnings),
             "errors": mine(self.errors),
-            "warning_count": self._counts["warning", None] + (self._counts["warning", school_id] if school_id else 0),
-            "error_count": self._counts["error", None] + (self._counts["error", school_id] if school_id else 0),
+            "warning_count": self._counts["warning", None]
+            + (self._counts["warning", school_id] if school_id else 0),
+            "error_count": self._counts["error", None]
+            + (self._counts["error", school_id] if school_id else 0),
         }

@@ -51,11 +51,13 @@ class ImportRecords:
 
     def claim(self, record: dict[str, Any]) -> dict[str, Any] | None:
         """Creates the record; returns the existing one instead if this import was seen before."""
-        item = to_item({"pk": f"{record['district_id']}#{record['school_id']}", "sk": record["import_id"],
-                        **record})
+        item = to_item(
+            {"pk": f"{record['district_id']}#{record['school_id']}", "sk": record["import_id"], **record}
+        )
         try:
-            self._client.put_item(TableName=self._table, Item=item,
-                                  ConditionExpression="attribute_not_exists(pk)")
+            self._client.put_item(
+                TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(pk)"
+            )
             return None
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
@@ -63,13 +65,21 @@ class ImportRecords:
         return self.get(record["district_id"], record["school_id"], record["import_id"])
 
     def get(self, district_id: str, school_id: str, import_id: str) -> dict[str, Any] | None:
-        response = self._client.get_item(TableName=self._table, Key=record_key(district_id, school_id, import_id),
-                                         ConsistentRead=True)
+        response = self._client.get_item(
+            TableName=self._table, Key=record_key(district_id, school_id, import_id), ConsistentRead=True
+        )
         item = response.get("Item")
         return _public(from_item(item)) if item else None
 
-    def update(self, district_id: str, school_id: str, import_id: str, fields: dict[str, Any],
-               *, expected_status: str | None = None) -> bool:
+    def update(
+        self,
+        district_id: str,
+        school_id: str,
+        import_id: str,
+        fields: dict[str, Any],
+        *,
+        expected_status: str | None = None,
+    ) -> bool:
         """Updates fields; with expected_status, only while the record still has that status."""
         expression, names, values = update_expression(fields)
         kwargs: dict[str, Any] = {}
@@ -78,25 +88,35 @@ class ImportRecords:
             values[":status_now"] = {"S": expected_status}
             kwargs["ConditionExpression"] = "#status_now = :status_now"
         try:
-            self._client.update_item(TableName=self._table, Key=record_key(district_id, school_id, import_id),
-                                     UpdateExpression=expression, ExpressionAttributeNames=names,
-                                     ExpressionAttributeValues=values, **kwargs)
+            self._client.update_item(
+                TableName=self._table,
+                Key=record_key(district_id, school_id, import_id),
+                UpdateExpression=expression,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+                **kwargs,
+            )
             return True
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 return False
             raise
 
-    def page(self, district_id: str, school_id: str, limit: int, cursor: str | None
-             ) -> tuple[list[dict[str, Any]], str | None]:
+    def page(
+        self, district_id: str, school_id: str, limit: int, cursor: str | None
+    ) -> tuple[list[dict[str, Any]], str | None]:
         """One page of history, newest first, in exactly one Query."""
         kwargs: dict[str, Any] = {}
         if cursor:
             kwargs["ExclusiveStartKey"] = record_key(district_id, school_id, decode_cursor(cursor))
         response = self._client.query(
-            TableName=self._table, KeyConditionExpression="pk = :pk",
+            TableName=self._table,
+            KeyConditionExpression="pk = :pk",
             ExpressionAttributeValues={":pk": {"S": f"{district_id}#{school_id}"}},
-            ScanIndexForward=False, Limit=limit, **kwargs)
+            ScanIndexForward=False,
+            Limit=limit,
+            **kwargs,
+        )
         items = [_public(from_item(item)) for item in response["Items"]]
         last = response.get("LastEvaluatedKey")
         return items, encode_cursor(last["sk"]["S"]) if last else None

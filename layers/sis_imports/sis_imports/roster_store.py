@@ -50,8 +50,9 @@ class RosterStore:
                 roster[entity][record_id] = StoredRecord(values, item["active"]["BOOL"], item["since"]["S"])
         return roster
 
-    def write(self, district_id: str, school_id: str, generation: str, changes: Iterable[Change],
-              import_id: str) -> WriteStats:
+    def write(
+        self, district_id: str, school_id: str, generation: str, changes: Iterable[Change], import_id: str
+    ) -> WriteStats:
         pk = partition_key(district_id, school_id, generation)
         stats = WriteStats()
         batch: list[dict[str, Any]] = []

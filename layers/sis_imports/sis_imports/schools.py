@@ -48,8 +48,9 @@ class SchoolState:
         return SchoolCalendar.model_validate(self.calendar) if self.calendar else None
 
 
-def effective_calendar(state: SchoolState | None, district_calendar: dict[str, Any] | None
-                       ) -> SchoolCalendar | None:
+def effective_calendar(
+    state: SchoolState | None, district_calendar: dict[str, Any] | None
+) -> SchoolCalendar | None:
     """A school's own calendar, else the district's default, else none."""
     if state is not None and state.calendar:
         return SchoolCalendar.model_validate(state.calendar)
@@ -70,10 +71,14 @@ class Schools:
 
     def get(self, district_id: str, school_id: str) -> tuple[SchoolState | None, dict[str, Any] | None]:
         """The school's state and the district's default calendar, in one BatchGetItem."""
-        response = self._client.batch_get_item(RequestItems={self._table: {
-            "Keys": [self._key(district_id, school_id), self._key(district_id, DISTRICT_ITEM)],
-            "ConsistentRead": True,
-        }})
+        response = self._client.batch_get_item(
+            RequestItems={
+                self._table: {
+                    "Keys": [self._key(district_id, school_id), self._key(district_id, DISTRICT_ITEM)],
+                    "ConsistentRead": True,
+                }
+            }
+        )
         state, district_calendar = None, None
         for item in response["Responses"].get(self._table, []):
             if item["school_id"]["S"] == DISTRICT_ITEM:
@@ -83,13 +88,19 @@ class Schools:
         return state, district_calendar
 
     def district_calendar(self, district_id: str) -> dict[str, Any] | None:
-        response = self._client.get_item(TableName=self._table, Key=self._key(district_id, DISTRICT_ITEM),
-                                         ConsistentRead=True)
+        response = self._client.get_item(
+            TableName=self._table, Key=self._key(district_id, DISTRICT_ITEM), ConsistentRead=True
+        )
         item = response.get("Item")
         return from_item(item).get("calendar") if item else None
 
-    def update(self, district_id: str, school_id: str, fields: dict[str, Any],
-               condition: tuple[str, dict[str, str], dict[str, Any]] | None = None) -> bool:
+    def update(
+        self,
+        district_id: str,
+        school_id: str,
+        fields: dict[str, Any],
+        condition: tuple[str, dict[str, str], dict[str, Any]] | None = None,
+    ) -> bool:
         expression, names, values = update_expression(fields)
         kwargs: dict[str, Any] = {}
         if condition:
@@ -99,16 +110,24 @@ class Schools:
         if values:
             kwargs["ExpressionAttributeValues"] = values
         try:
-            self._client.update_item(TableName=self._table, Key=self._key(district_id, school_id),
-                                     UpdateExpression=expression, ExpressionAttributeNames=names, **kwargs)
+            self._client.update_item(
+                TableName=self._table,
+                Key=self._key(district_id, school_id),
+                UpdateExpression=expression,
+                ExpressionAttributeNames=names,
+                **kwargs,
+            )
             return True
         except self._client.exceptions.ConditionalCheckFailedException:
             return False
 
     def in_district(self, district_id: str) -> Iterator[SchoolState]:
         paginator = self._client.get_paginator("query")
-        for page in paginator.paginate(TableName=self._table, KeyConditionExpression="district_id = :d",
-                                       ExpressionAttributeValues={":d": {"S": district_id}}):
+        for page in paginator.paginate(
+            TableName=self._table,
+            KeyConditionExpression="district_id = :d",
+            ExpressionAttributeValues={":d": {"S": district_id}},
+        ):
             for item in page["Items"]:
                 if item["school_id"]["S"] != DISTRICT_ITEM:
                     yield SchoolState.from_item(item)
@@ -134,15 +153,25 @@ class Schools:
             return state
         if not calendar.starts_later_than(state.school_year):
             return state
-        logger.info("new school year: roster rolled over",
-                    extra={"school_id": state.school_id, "from": state.school_year, "to": calendar.school_year})
+        logger.info(
+            "new school year: roster rolled over",
+            extra={"school_id": state.school_id, "from": state.school_year, "to": calendar.school_year},
+        )
         state.previous_year_hash = state.content_hash
         state.generation = state.school_year = calendar.school_year
         state.content_hash = state.counts = state.last_applied_at = None
-        self.update(state.district_id, state.school_id, {
-            "generation": state.generation, "school_year": state.school_year,
-            "previous_year_hash": state.previous_year_hash, "content_hash": None, "counts": None,
-            "last_applied_at": None})
+        self.update(
+            state.district_id,
+            state.school_id,
+            {
+                "generation": state.generation,
+                "school_year": state.school_year,
+                "previous_year_hash": state.previous_year_hash,
+                "content_hash": None,
+                "counts": None,
+                "last_applied_at": None,
+            },
+        )
         return state
 
     def set_calendar(self, district_id: str, school_id: str | None, calendar: SchoolCalendar) -> None:

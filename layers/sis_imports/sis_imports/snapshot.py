@@ -70,26 +70,43 @@ class SnapshotBuilder:
         return snapshot
 
     # -- rows -------------------------------------------------------------
-    def add(self, school_id: str, entity: str, record_id: str, values: tuple[str, ...],
-            file: str, line: int) -> bool:
+    def add(
+        self, school_id: str, entity: str, record_id: str, values: tuple[str, ...], file: str, line: int
+    ) -> bool:
         """Adds one record; returns False (with a warning) when the row is skipped."""
         snapshot = self.school(school_id)
         record_id = record_id.strip()
         if not record_id or len(record_id) > MAX_ID_LENGTH or _CONTROL.search(record_id):
-            self.issues.warn(file, line, "bad_id", f"{_singular(entity)} id is empty, too long or has "
-                             "control characters; row skipped", school_id)
+            self.issues.warn(
+                file,
+                line,
+                "bad_id",
+                f"{_singular(entity)} id is empty, too long or has control characters; row skipped",
+                school_id,
+            )
             return False
         values = tuple(value.strip() for value in values)
         for value in values:
             if len(value) > MAX_TEXT_LENGTH or _CONTROL.search(value):
                 snapshot.protected[entity].add(record_id)
-                self.issues.warn(file, line, "bad_value", f"{_singular(entity)} {record_id}: a value is "
-                                 "too long or has control characters; row skipped", school_id)
+                self.issues.warn(
+                    file,
+                    line,
+                    "bad_value",
+                    f"{_singular(entity)} {record_id}: a value is "
+                    "too long or has control characters; row skipped",
+                    school_id,
+                )
                 return False
         records = snapshot.records[entity]
         if record_id in records:
-            self.issues.warn(file, line, "duplicate_id",
-                             f"duplicate {_singular(entity)} id {record_id}; the first row is kept", school_id)
+            self.issues.warn(
+                file,
+                line,
+                "duplicate_id",
+                f"duplicate {_singular(entity)} id {record_id}; the first row is kept",
+                school_id,
+            )
             return False
         records[record_id] = values
         self._origin[(school_id, entity, record_id)] = (file, line)
@@ -99,14 +116,25 @@ class SnapshotBuilder:
         section_id, student_id = section_id.strip(), student_id.strip()
         for part in (section_id, student_id):
             if not part or len(part) > MAX_ID_LENGTH or _CONTROL.search(part):
-                self.issues.warn(file, line, "bad_id", "enrollment's section or student id is empty, too long "
-                                 "or has control characters; row skipped", school_id)
+                self.issues.warn(
+                    file,
+                    line,
+                    "bad_id",
+                    "enrollment's section or student id is empty, too long "
+                    "or has control characters; row skipped",
+                    school_id,
+                )
                 return False
         key = enrollment_id(section_id, student_id)
         records = self.school(school_id).records[ENROLLMENTS]
         if key in records:
-            self.issues.warn(file, line, "duplicate_id", f"student {student_id} is listed twice in section "
-                             f"{section_id}; the first row is kept", school_id)
+            self.issues.warn(
+                file,
+                line,
+                "duplicate_id",
+                f"student {student_id} is listed twice in section {section_id}; the first row is kept",
+                school_id,
+            )
             return False
         records[key] = ()
         self._origin[(school_id, ENROLLMENTS, key)] = (file, line)
@@ -132,7 +160,9 @@ class SnapshotBuilder:
         for section_id, (course_id, teacher_id, _period, _term) in list(sections.items()):
             problem = None
             if course_id not in courses:
-                problem = f"section {section_id} names course {course_id or '(blank)'}, which is not in the upload"
+                problem = (
+                    f"section {section_id} names course {course_id or '(blank)'}, which is not in the upload"
+                )
             elif teacher_id and teacher_id not in teachers:
                 problem = f"section {section_id} names teacher {teacher_id}, which is not in the upload"
             if problem:
@@ -156,8 +186,9 @@ class SnapshotBuilder:
                 continue
             self._drop(school_id, snapshot, ENROLLMENTS, key, "unknown_reference", problem)
 
-    def _drop(self, school_id: str, snapshot: SchoolSnapshot, entity: str, record_id: str,
-              code: str, message: str) -> None:
+    def _drop(
+        self, school_id: str, snapshot: SchoolSnapshot, entity: str, record_id: str, code: str, message: str
+    ) -> None:
         del snapshot.records[entity][record_id]
         snapshot.protected[entity].add(record_id)
         file, line = self._origin.get((school_id, entity, record_id), (None, None))
@@ -165,5 +196,10 @@ class SnapshotBuilder:
 
 
 def _singular(entity: str) -> str:
-    return {TEACHERS: "teacher", STUDENTS: "student", COURSES: "course",
-            SECTIONS: "section", ENROLLMENTS: "enrollment"}[entity]
+    return {
+        TEACHERS: "teacher",
+        STUDENTS: "student",
+        COURSES: "course",
+        SECTIONS: "section",
+        ENROLLMENTS: "enrollment",
+    }[entity]

@@ -18,7 +18,7 @@ class BadKey(ValueError):
 def scope_of(key: str) -> Scope:
     if not key.startswith(PREFIX):
         raise BadKey(f"upload key {key[:200]!r} is not under {PREFIX}")
-    parts = key[len(PREFIX):].split("/")
+    parts = key[len(PREFIX) :].split("/")
     if len(parts) == 2:
         district_id, school_id = parts[0], None
     elif len(parts) == 3:

@@ -39,12 +39,20 @@ class Principal:
 
     @classmethod
     def from_event(cls, event: dict[str, Any]) -> Principal:
-        claims = (((event.get("requestContext") or {}).get("authorizer") or {}).get("jwt") or {}).get("claims")
+        claims = (((event.get("requestContext") or {}).get("authorizer") or {}).get("jwt") or {}).get(
+            "claims"
+        )
         if not claims or not claims.get("custom:role"):
             raise Unauthenticated("sign in: this request carries no identity")
-        schools = frozenset(s.strip() for s in str(claims.get("custom:school_ids", "")).split(",") if s.strip())
-        return cls(str(claims["custom:role"]), str(claims.get("custom:district_id", "")), schools,
-                   str(claims.get("sub", "")))
+        schools = frozenset(
+            s.strip() for s in str(claims.get("custom:school_ids", "")).split(",") if s.strip()
+        )
+        return cls(
+            str(claims["custom:role"]),
+            str(claims.get("custom:district_id", "")),
+            schools,
+            str(claims.get("sub", "")),
+        )
 
     def can_see_school(self, district_id: str, school_id: str) -> bool:
         if self.district_id != district_id:

@@ -17,23 +17,36 @@ router = Router()
 
 
 def request_time() -> datetime:
-    return from_epoch_millis(int(router.current_event.request_context.time_epoch))
+    # HTTP API payload 2.0 stamps each request; the request's own time is "now".
+    return from_epoch_millis(int(router.current_event.raw_event["requestContext"]["timeEpoch"]))
 
 
-def status_of(state: SchoolState | None, district_id: str, school_id: str, calendar: SchoolCalendar | None,
-              now: datetime) -> dict[str, Any]:
-    return evaluate(now, district_id=district_id, school_id=school_id,
-                    last_succeeded_at=parse_time(state.last_succeeded_at) if state else None,
-                    last_upload_status=state.last_upload_status if state else None,
-                    calendar=calendar).as_dict()
+def status_of(
+    state: SchoolState | None,
+    district_id: str,
+    school_id: str,
+    calendar: SchoolCalendar | None,
+    now: datetime,
+) -> dict[str, Any]:
+    return evaluate(
+        now,
+        district_id=district_id,
+        school_id=school_id,
+        last_succeeded_at=parse_time(state.last_succeeded_at) if state else None,
+        last_upload_status=state.last_upload_status if state else None,
+        calendar=calendar,
+    ).as_dict()
 
 
-@router.get("/districts/<district_id>/schools/<school_id>/alert", summary="A school's alert status",
-            tags=["alerts"])
+@router.get(
+    "/districts/<district_id>/schools/<school_id>/alert", summary="A school's alert status", tags=["alerts"]
+)
 def school_alert(district_id: str, school_id: str) -> dict[str, Any]:
     require_school(Principal.from_event(router.current_event.raw_event), district_id, school_id)
     state, district_calendar = services().schools.get(district_id, school_id)
-    return status_of(state, district_id, school_id, effective_calendar(state, district_calendar), request_time())
+    return status_of(
+        state, district_id, school_id, effective_calendar(state, district_calendar), request_time()
+    )
 
 
 @router.get("/districts/<district_id>/alerts", summary="Every school's alert status", tags=["alerts"])
@@ -42,6 +55,8 @@ def district_alerts(district_id: str) -> dict[str, Any]:
     schools = services().schools
     district_calendar = schools.district_calendar(district_id)
     now = request_time()
-    items = [status_of(state, district_id, state.school_id, effective_calendar(state, district_calendar), now)
-             for state in schools.in_district(district_id)]
+    items = [
+        status_of(state, district_id, state.school_id, effective_calendar(state, district_calendar), now)
+        for state in schools.in_district(district_id)
+    ]
     return {"items": items}

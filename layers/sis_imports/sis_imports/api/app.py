@@ -52,9 +52,17 @@ def _invalid(exc: RequestValidationError) -> Response:
     location = [str(part) for part in first.get("loc", ()) if part not in ("body", "query", "path")]
     field = ".".join(location) or None
     message = str(first.get("msg", "invalid request")).removeprefix("Value error, ")
-    return _json(400, {"message": f"{field}: {message}" if field else message, "field": field,
-                       "errors": [{"field": ".".join(str(p) for p in e.get("loc", ())[1:]),
-                                   "message": str(e.get("msg", ""))} for e in errors[:20]]})
+    return _json(
+        400,
+        {
+            "message": f"{field}: {message}" if field else message,
+            "field": field,
+            "errors": [
+                {"field": ".".join(str(p) for p in e.get("loc", ())[1:]), "message": str(e.get("msg", ""))}
+                for e in errors[:20]
+            ],
+        },
+    )
 
 
 @app.exception_handler(Exception)
@@ -65,5 +73,8 @@ def _unexpected(exc: Exception) -> Response:
 
 
 def openapi_document() -> str:
-    return app.get_openapi_json_schema(title="sis-imports API", version="1.0.0",
-                                       description="Import history, alert status and school calendars.")
+    return app.get_openapi_json_schema(
+        title="sis-imports API",
+        version="1.0.0",
+        description="Import history, alert status and school calendars.",
+    )

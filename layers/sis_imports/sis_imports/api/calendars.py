@@ -15,8 +15,9 @@ from sis_imports.schools import SchoolState, effective_calendar
 router = Router()
 
 
-@router.get("/districts/<district_id>/schools/<school_id>/calendar", summary="A school's calendar",
-            tags=["calendar"])
+@router.get(
+    "/districts/<district_id>/schools/<school_id>/calendar", summary="A school's calendar", tags=["calendar"]
+)
 def get_school_calendar(district_id: str, school_id: str) -> dict[str, Any]:
     require_school(Principal.from_event(router.current_event.raw_event), district_id, school_id)
     state, district_calendar = services().schools.get(district_id, school_id)
@@ -27,8 +28,11 @@ def get_school_calendar(district_id: str, school_id: str) -> dict[str, Any]:
     return {**calendar.model_dump(mode="json"), "inherited_from_district": inherited}
 
 
-@router.put("/districts/<district_id>/schools/<school_id>/calendar", summary="Set a school's calendar",
-            tags=["calendar"])
+@router.put(
+    "/districts/<district_id>/schools/<school_id>/calendar",
+    summary="Set a school's calendar",
+    tags=["calendar"],
+)
 def put_school_calendar(district_id: str, school_id: str, calendar: SchoolCalendar) -> dict[str, Any]:
     require_school(Principal.from_event(router.current_event.raw_event), district_id, school_id)
     schools = services().schools
@@ -47,8 +51,9 @@ def get_district_calendar(district_id: str) -> dict[str, Any]:
     return calendar
 
 
-@router.put("/districts/<district_id>/calendar", summary="Set the district's default calendar",
-            tags=["calendar"])
+@router.put(
+    "/districts/<district_id>/calendar", summary="Set the district's default calendar", tags=["calendar"]
+)
 def put_district_calendar(district_id: str, calendar: SchoolCalendar) -> dict[str, Any]:
     require_district_admin(Principal.from_event(router.current_event.raw_event), district_id)
     schools = services().schools

@@ -16,18 +16,27 @@ router = Router()
 MAX_PAGE = 100
 
 
-@router.get("/districts/<district_id>/schools/<school_id>/imports", summary="A school's import history",
-            tags=["imports"])
-def list_imports(district_id: str, school_id: str,
-                 limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 25,
-                 cursor: Annotated[str | None, Query(max_length=512)] = None) -> dict[str, Any]:
+@router.get(
+    "/districts/<district_id>/schools/<school_id>/imports",
+    summary="A school's import history",
+    tags=["imports"],
+)
+def list_imports(
+    district_id: str,
+    school_id: str,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 25,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+) -> dict[str, Any]:
     require_school(Principal.from_event(router.current_event.raw_event), district_id, school_id)
     items, next_cursor = services().records.page(district_id, school_id, limit, cursor)
     return {"items": items, "next_cursor": next_cursor}
 
 
-@router.get("/districts/<district_id>/schools/<school_id>/imports/<import_id>", summary="One import record",
-            tags=["imports"])
+@router.get(
+    "/districts/<district_id>/schools/<school_id>/imports/<import_id>",
+    summary="One import record",
+    tags=["imports"],
+)
 def get_import(district_id: str, school_id: str, import_id: str) -> dict[str, Any]:
     require_school(Principal.from_event(router.current_event.raw_event), district_id, school_id)
     record = services().records.get(district_id, school_id, import_id) if IMPORT_ID.match(import_id) else None

@@ -28,7 +28,7 @@ FORMATS: tuple[tuple[str, Callable[[UploadArchive], bool], Parser], ...] = (
     (SLOOPY, sloopy.matches, sloopy.parse),
 )
 
-__all__ = ["ParsedUpload", "Scope", "read_upload", "UploadRejected"]
+__all__ = ["ParsedUpload", "Scope", "UploadRejected", "read_upload"]
 
 
 @dataclass
@@ -47,7 +47,8 @@ def detect(archive: UploadArchive) -> tuple[str, Parser]:
         "unknown_format",
         "Not a roster export: expected a Sloopy set (Students.txt, Teachers.txt, Courses.txt, Sections.txt, "
         "StudentSections.txt), a OneRoster bundle (manifest.csv, users.csv, ...) or an SDS v1 set "
-        f"(School.csv, Student.csv, ...). Found: {found}.")
+        f"(School.csv, Student.csv, ...). Found: {found}.",
+    )
 
 
 def read_upload(path: Path, scope: Scope, issues: IssueLog) -> ParsedUpload:

@@ -90,7 +90,9 @@ def open_upload(path: Path, issues: IssueLog) -> UploadArchive:
         zf = zipfile.ZipFile(path)
         infos = zf.infolist()
     except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError) as exc:
-        raise UploadRejected("bad_zip", f"The zip file is damaged and cannot be read ({type(exc).__name__}).") from exc
+        raise UploadRejected(
+            "bad_zip", f"The zip file is damaged and cannot be read ({type(exc).__name__})."
+        ) from exc
     try:
         members = _zip_members(infos, issues)
     except UploadRejected:
@@ -101,7 +103,9 @@ def open_upload(path: Path, issues: IssueLog) -> UploadArchive:
 
 def _zip_members(infos: list[zipfile.ZipInfo], issues: IssueLog) -> dict[str, Member]:
     if len(infos) > MAX_MEMBERS:
-        raise UploadRejected("too_many_files", f"The zip holds {len(infos)} entries; a roster export has a few.")
+        raise UploadRejected(
+            "too_many_files", f"The zip holds {len(infos)} entries; a roster export has a few."
+        )
     members: dict[str, Member] = {}
     total = 0
     nested = []
@@ -118,29 +122,45 @@ def _zip_members(infos: list[zipfile.ZipInfo], issues: IssueLog) -> dict[str, Me
             issues.warn(name, None, "symlink", "symbolic link entry ignored")
             continue
         if info.flag_bits & 0x1:
-            raise UploadRejected("encrypted_zip", "The zip is password-protected. Export it without a password.",
-                                 file=name)
+            raise UploadRejected(
+                "encrypted_zip", "The zip is password-protected. Export it without a password.", file=name
+            )
         if base.lower().endswith(".zip"):
             nested.append(name)
             continue
         if info.file_size > MAX_MEMBER_BYTES:
-            raise UploadRejected("file_too_large", f"{name} is {info.file_size:,} bytes uncompressed; "
-                                 f"the limit is {MAX_MEMBER_BYTES:,}.", file=name)
+            raise UploadRejected(
+                "file_too_large",
+                f"{name} is {info.file_size:,} bytes uncompressed; the limit is {MAX_MEMBER_BYTES:,}.",
+                file=name,
+            )
         if info.file_size > (1 << 20) and info.file_size > MAX_RATIO * max(info.compress_size, 1):
-            raise UploadRejected("zip_bomb", f"{name} expands {info.file_size // max(info.compress_size, 1)}-fold; "
-                                 "this is not a roster export.", file=name)
+            raise UploadRejected(
+                "zip_bomb",
+                f"{name} expands {info.file_size // max(info.compress_size, 1)}-fold; "
+                "this is not a roster export.",
+                file=name,
+            )
         total += info.file_size
         if total > MAX_TOTAL_BYTES:
-            raise UploadRejected("upload_too_large", "The zip expands to more than "
-                                 f"{MAX_TOTAL_BYTES:,} bytes; split the district export by school.")
+            raise UploadRejected(
+                "upload_too_large",
+                "The zip expands to more than "
+                f"{MAX_TOTAL_BYTES:,} bytes; split the district export by school.",
+            )
         key = base.lower()
         if key in members:
-            raise UploadRejected("ambiguous_file", f"The zip holds two files named {base} "
-                                 f"({members[key].name} and {name}); keep one.", file=name)
+            raise UploadRejected(
+                "ambiguous_file",
+                f"The zip holds two files named {base} ({members[key].name} and {name}); keep one.",
+                file=name,
+            )
         members[key] = Member(name, info.file_size)
     if nested and not members:
-        raise UploadRejected("nested_zip", f"The zip only holds other zip files ({', '.join(nested[:3])}); "
-                             "upload the inner export itself.")
+        raise UploadRejected(
+            "nested_zip",
+            f"The zip only holds other zip files ({', '.join(nested[:3])}); upload the inner export itself.",
+        )
     for name in nested:
         issues.warn(name, None, "nested_zip", "zip inside the upload ignored")
     return members
@@ -159,5 +179,8 @@ def _open_folder(root: Path, issues: IssueLog) -> UploadArchive:
 
 
 def _ignorable(parts: tuple[str, ...]) -> bool:
-    return any(part == "__MACOSX" for part in parts) or parts[-1].lower() in _IGNORED_NAMES \
+    return (
+        any(part == "__MACOSX" for part in parts)
+        or parts[-1].lower() in _IGNORED_NAMES
         or parts[-1].startswith("._")
+    )

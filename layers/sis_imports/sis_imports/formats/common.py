@@ -31,8 +31,13 @@ class Scope:
         """Maps a school named in the file to the school the roster is kept under."""
         if self.school_id is None:
             if not SCHOOL_ID_PATTERN.match(sis_school_id):
-                raise UploadRejected("bad_school_id", f"{file} line {line}: school id {sis_school_id[:64]!r} "
-                                     "has characters a school id cannot have.", file=file, line=line)
+                raise UploadRejected(
+                    "bad_school_id",
+                    f"{file} line {line}: school id {sis_school_id[:64]!r} "
+                    "has characters a school id cannot have.",
+                    file=file,
+                    line=line,
+                )
             return sis_school_id
         if self.school_id in (sis_school_id, *aliases):
             return self.school_id
@@ -41,7 +46,9 @@ class Scope:
             f"{file} line {line} carries rows for school {sis_school_id[:64]}, but this upload is for school "
             f"{self.school_id}. Upload each school under its own key, or a district bundle under "
             f"uploads/{self.district_id}/.",
-            file=file, line=line)
+            file=file,
+            line=line,
+        )
 
 
 @dataclass
@@ -66,7 +73,9 @@ class RowTally:
             raise UploadRejected(
                 "wrong_columns",
                 f"{self.bad} of {self.good + self.bad} rows in {self.file} could not be read ({self.expected}). "
-                "Check that the export is the right file and format.", file=self.file)
+                "Check that the export is the right file and format.",
+                file=self.file,
+            )
 
 
 class CsvFile:
@@ -81,14 +90,19 @@ class CsvFile:
         header = next(self._reader, None)
         if header is None:
             self.close()
-            raise UploadRejected("empty_file", f"{self.name} is empty; it needs at least a header row.",
-                                 file=self.name)
+            raise UploadRejected(
+                "empty_file", f"{self.name} is empty; it needs at least a header row.", file=self.name
+            )
         self.columns = {name.strip().lower(): index for index, name in enumerate(header) if name.strip()}
         missing = [name for name in required if name.lower() not in self.columns]
         if missing:
             self.close()
-            raise UploadRejected("missing_column", f"{self.name} has no column {', '.join(missing)} "
-                                 "in its header row.", file=self.name, line=1)
+            raise UploadRejected(
+                "missing_column",
+                f"{self.name} has no column {', '.join(missing)} in its header row.",
+                file=self.name,
+                line=1,
+            )
 
     def index(self, name: str) -> int | None:
         return self.columns.get(name.lower())
@@ -110,8 +124,9 @@ class CsvFile:
                 continue
             if row[0] == OVERLONG_LINE.rstrip("\n") or any("\x00" in value for value in row):
                 tally.bad += 1
-                self._issues.warn(self.name, reader.line_num, "bad_row", "line is too long or holds NUL bytes; "
-                                  "row skipped")
+                self._issues.warn(
+                    self.name, reader.line_num, "bad_row", "line is too long or holds NUL bytes; row skipped"
+                )
                 continue
             if len(row) < width:
                 row = row + [""] * (width - len(row))

@@ -20,7 +20,8 @@ DELETED = "tobedeleted"
 
 def matches(archive: UploadArchive) -> bool:
     return "manifest.csv" in archive.members or {"users.csv", "classes.csv", "enrollments.csv"} <= set(
-        archive.members)
+        archive.members
+    )
 
 
 def parse(archive: UploadArchive, builder: SnapshotBuilder, scope: Scope, stats: FileStats) -> None:
@@ -29,12 +30,18 @@ def parse(archive: UploadArchive, builder: SnapshotBuilder, scope: Scope, stats:
     for name in REQUIRED_BULK:
         mode = manifest.get(f"file.{name}", "absent")
         if mode == "delta":
-            raise UploadRejected("delta_not_supported", f"manifest.csv marks {name}.csv as a delta file. "
-                                 "Imports need full (bulk) snapshots: export a bulk OneRoster bundle.",
-                                 file="manifest.csv")
+            raise UploadRejected(
+                "delta_not_supported",
+                f"manifest.csv marks {name}.csv as a delta file. "
+                "Imports need full (bulk) snapshots: export a bulk OneRoster bundle.",
+                file="manifest.csv",
+            )
         if mode != "bulk" or archive.find(f"{name}.csv") is None:
-            raise UploadRejected("missing_file", f"A OneRoster bulk bundle needs {name}.csv, listed as bulk in "
-                                 "manifest.csv.", file=f"{name}.csv")
+            raise UploadRejected(
+                "missing_file",
+                f"A OneRoster bulk bundle needs {name}.csv, listed as bulk in manifest.csv.",
+                file=f"{name}.csv",
+            )
     schools = _read_orgs(archive, issues, stats)
     terms = _read_terms(archive, issues, stats)
     section_school = _read_classes(archive, builder, schools, terms, scope, stats)
@@ -52,15 +59,21 @@ def _read_manifest(archive: UploadArchive, issues: IssueLog) -> dict[str, str]:
         with CsvFile(archive, key, ("propertyName", "value"), issues) as manifest:
             name_at, value_at = manifest.index("propertyName"), manifest.index("value")
             assert name_at is not None and value_at is not None  # noqa: S101 - required columns
-            values = {row[name_at].strip(): row[value_at].strip().lower()
-                      for _, row in manifest.rows(RowTally(manifest.name, "propertyName,value"))}
+            values = {
+                row[name_at].strip(): row[value_at].strip().lower()
+                for _, row in manifest.rows(RowTally(manifest.name, "propertyName,value"))
+            }
     except UploadRejected as exc:
-        raise UploadRejected("broken_manifest", f"manifest.csv is broken: {exc.message}",
-                             file="manifest.csv") from exc
+        raise UploadRejected(
+            "broken_manifest", f"manifest.csv is broken: {exc.message}", file="manifest.csv"
+        ) from exc
     version = values.get("oneroster.version", "")
     if version not in ("1.1", "1.2"):
-        raise UploadRejected("broken_manifest", "manifest.csv does not say oneroster.version 1.1 or 1.2 "
-                             f"(found {version[:20] or 'nothing'}).", file="manifest.csv")
+        raise UploadRejected(
+            "broken_manifest",
+            f"manifest.csv does not say oneroster.version 1.1 or 1.2 (found {version[:20] or 'nothing'}).",
+            file="manifest.csv",
+        )
     return values
 
 
@@ -95,13 +108,21 @@ def _read_terms(archive: UploadArchive, issues: IssueLog, stats: FileStats) -> d
     return terms
 
 
-def _read_classes(archive: UploadArchive, builder: SnapshotBuilder, schools: dict[str, list[str]],
-                  terms: dict[str, str], scope: Scope, stats: FileStats) -> dict[str, str]:
+def _read_classes(
+    archive: UploadArchive,
+    builder: SnapshotBuilder,
+    schools: dict[str, list[str]],
+    terms: dict[str, str],
+    scope: Scope,
+    stats: FileStats,
+) -> dict[str, str]:
     """Adds sections (teacher filled in from enrollments later); returns class id -> school."""
     section_school: dict[str, str] = {}
     key = archive.find("classes.csv")
     assert key is not None  # noqa: S101
-    with CsvFile(archive, key, ("sourcedId", "courseSourcedId", "schoolSourcedId"), builder.issues) as classes:
+    with CsvFile(
+        archive, key, ("sourcedId", "courseSourcedId", "schoolSourcedId"), builder.issues
+    ) as classes:
         sid, status = classes.index("sourcedId"), classes.index("status")
         course, school = classes.index("courseSourcedId"), classes.index("schoolSourcedId")
         term_ids, periods = classes.index("termSourcedIds"), classes.index("periods")
@@ -116,8 +137,14 @@ def _read_classes(archive: UploadArchive, builder: SnapshotBuilder, schools: dic
             term_list = split_list(row[term_ids]) if term_ids is not None else []
             term = ", ".join(terms.get(term_id, term_id) for term_id in term_list)
             period = ",".join(split_list(row[periods])) if periods is not None else ""
-            if builder.add(school_id, SECTIONS, class_id, (row[course].strip(), "", period, term),  # type: ignore[index]
-                           classes.name, line):
+            if builder.add(
+                school_id,
+                SECTIONS,
+                class_id,
+                (row[course].strip(), "", period, term),  # type: ignore[index]
+                classes.name,
+                line,
+            ):
                 section_school[class_id] = school_id
         tally.check(stats)
     return section_school
@@ -131,8 +158,12 @@ def _read_courses(archive: UploadArchive, builder: SnapshotBuilder, stats: FileS
             needed.setdefault(course_id, set()).add(school_id)
     if key is None:
         # OneRoster 1.1 lets a bundle mark courses absent; the classes still name them.
-        builder.issues.warn("courses.csv", None, "courses_absent",
-                            "courses.csv is absent; courses are taken from classes.csv without titles")
+        builder.issues.warn(
+            "courses.csv",
+            None,
+            "courses_absent",
+            "courses.csv is absent; courses are taken from classes.csv without titles",
+        )
         for course_id, school_ids in needed.items():
             for school_id in school_ids:
                 builder.add(school_id, COURSES, course_id, ("",), "classes.csv", 0)
@@ -151,21 +182,28 @@ def _read_courses(archive: UploadArchive, builder: SnapshotBuilder, stats: FileS
         tally.check(stats)
 
 
-def _read_roles(archive: UploadArchive, issues: IssueLog, stats: FileStats) -> dict[str, tuple[str, set[str]]]:
+def _read_roles(
+    archive: UploadArchive, issues: IssueLog, stats: FileStats
+) -> dict[str, tuple[str, set[str]]]:
     """OneRoster 1.2 moves a user's role and orgs to roles.csv: user -> (role, org ids)."""
     key = archive.find("roles.csv")
     roles: dict[str, tuple[str, set[str]]] = {}
     if key is None:
         return roles
     with CsvFile(archive, key, ("userSourcedId", "role", "orgSourcedId"), issues) as roles_file:
-        user, role, org = roles_file.index("userSourcedId"), roles_file.index("role"), roles_file.index(
-            "orgSourcedId")
+        user, role, org = (
+            roles_file.index("userSourcedId"),
+            roles_file.index("role"),
+            roles_file.index("orgSourcedId"),
+        )
         status = roles_file.index("status")
         tally = RowTally(roles_file.name, "userSourcedId, role, orgSourcedId")
         for _, row in roles_file.rows(tally):
             tally.good += 1
             kind = row[role].strip().lower()  # type: ignore[index]
-            if kind not in ("student", "teacher") or (status is not None and row[status].strip().lower() == DELETED):
+            if kind not in ("student", "teacher") or (
+                status is not None and row[status].strip().lower() == DELETED
+            ):
                 continue
             current = roles.setdefault(row[user].strip(), (kind, set()))  # type: ignore[index]
             if current[0] == kind:
@@ -174,19 +212,33 @@ def _read_roles(archive: UploadArchive, issues: IssueLog, stats: FileStats) -> d
     return roles
 
 
-def _read_users(archive: UploadArchive, builder: SnapshotBuilder, schools: dict[str, list[str]],
-                roles: dict[str, tuple[str, set[str]]], scope: Scope, stats: FileStats) -> None:
+def _read_users(
+    archive: UploadArchive,
+    builder: SnapshotBuilder,
+    schools: dict[str, list[str]],
+    roles: dict[str, tuple[str, set[str]]],
+    scope: Scope,
+    stats: FileStats,
+) -> None:
     key = archive.find("users.csv")
     assert key is not None  # noqa: S101
     with CsvFile(archive, key, ("sourcedId", "givenName", "familyName"), builder.issues) as users:
         if users.index("role") is None and not roles:
-            raise UploadRejected("missing_column", f"{users.name} has no role column and the bundle has no "
-                                 "roles.csv, so students cannot be told from teachers.", file=users.name, line=1)
+            raise UploadRejected(
+                "missing_column",
+                f"{users.name} has no role column and the bundle has no "
+                "roles.csv, so students cannot be told from teachers.",
+                file=users.name,
+                line=1,
+            )
         sid, status, role = users.index("sourcedId"), users.index("status"), users.index("role")
         given, family, grades = users.index("givenName"), users.index("familyName"), users.index("grades")
         # 1.1 lists orgs on the user; 1.2 names a primary org.
-        org_columns = [index for index in (users.index("orgSourcedIds"), users.index("primaryOrgSourcedId"))
-                       if index is not None]
+        org_columns = [
+            index
+            for index in (users.index("orgSourcedIds"), users.index("primaryOrgSourcedId"))
+            if index is not None
+        ]
         tally = RowTally(users.name, "sourcedId, role, givenName, familyName")
         for line, row in users.rows(tally):
             tally.good += 1
@@ -198,12 +250,17 @@ def _read_users(archive: UploadArchive, builder: SnapshotBuilder, schools: dict[
                 kind, role_orgs = roles.get(user_id, ("", set()))
                 org_ids |= role_orgs
             if kind not in ("student", "teacher") or (
-                    status is not None and row[status].strip().lower() == DELETED):
+                status is not None and row[status].strip().lower() == DELETED
+            ):
                 continue
             user_schools = _user_schools(org_ids, schools, builder, scope, users.name, line)
             if not user_schools:
-                builder.issues.warn(users.name, line, "no_school", f"{kind} {user_id} names no school of this "
-                                    "upload; row skipped")
+                builder.issues.warn(
+                    users.name,
+                    line,
+                    "no_school",
+                    f"{kind} {user_id} names no school of this upload; row skipped",
+                )
                 continue
             last, first = row[family], row[given]  # type: ignore[index]
             for school_id in user_schools:
@@ -215,15 +272,19 @@ def _read_users(archive: UploadArchive, builder: SnapshotBuilder, schools: dict[
         tally.check(stats)
 
 
-def _read_enrollments(archive: UploadArchive, builder: SnapshotBuilder, section_school: dict[str, str],
-                      stats: FileStats) -> None:
+def _read_enrollments(
+    archive: UploadArchive, builder: SnapshotBuilder, section_school: dict[str, str], stats: FileStats
+) -> None:
     key = archive.find("enrollments.csv")
     assert key is not None  # noqa: S101
     issues = builder.issues
     with CsvFile(archive, key, ("classSourcedId", "userSourcedId", "role"), issues) as enrollments:
         status, cls = enrollments.index("status"), enrollments.index("classSourcedId")
-        user, role, primary = enrollments.index("userSourcedId"), enrollments.index("role"), enrollments.index(
-            "primary")
+        user, role, primary = (
+            enrollments.index("userSourcedId"),
+            enrollments.index("role"),
+            enrollments.index("primary"),
+        )
         tally = RowTally(enrollments.name, "classSourcedId, userSourcedId, role")
         for line, row in enrollments.rows(tally):
             tally.good += 1
@@ -234,9 +295,13 @@ def _read_enrollments(archive: UploadArchive, builder: SnapshotBuilder, section_
             school_id = section_school.get(class_id)
             if kind == "student":
                 if school_id is None:
-                    issues.warn(enrollments.name, line, "unknown_reference",
-                                f"enrollment of student {user_id} names class {class_id}, which is not in the "
-                                "upload; row skipped")
+                    issues.warn(
+                        enrollments.name,
+                        line,
+                        "unknown_reference",
+                        f"enrollment of student {user_id} names class {class_id}, which is not in the "
+                        "upload; row skipped",
+                    )
                     continue
                 builder.add_enrollment(school_id, class_id, user_id, enrollments.name, line)
             elif kind == "teacher":
@@ -245,11 +310,22 @@ def _read_enrollments(archive: UploadArchive, builder: SnapshotBuilder, section_
         tally.check(stats)
 
 
-def _set_teacher(builder: SnapshotBuilder, school_id: str | None, class_id: str, teacher_id: str,
-                 is_primary: bool, file: str, line: int) -> None:
+def _set_teacher(
+    builder: SnapshotBuilder,
+    school_id: str | None,
+    class_id: str,
+    teacher_id: str,
+    is_primary: bool,
+    file: str,
+    line: int,
+) -> None:
     if school_id is None:
-        builder.issues.warn(file, line, "unknown_reference", f"teacher enrollment names class {class_id}, "
-                            "which is not in the upload; row skipped")
+        builder.issues.warn(
+            file,
+            line,
+            "unknown_reference",
+            f"teacher enrollment names class {class_id}, which is not in the upload; row skipped",
+        )
         return
     sections = builder.schools[school_id].records[SECTIONS]
     course_id, current, period, term = sections[class_id]
@@ -258,8 +334,14 @@ def _set_teacher(builder: SnapshotBuilder, school_id: str | None, class_id: str,
         sections[class_id] = (course_id, teacher_id, period, term)
 
 
-def _user_schools(org_ids: set[str], schools: dict[str, list[str]], builder: SnapshotBuilder, scope: Scope,
-                  file: str, line: int) -> list[str]:
+def _user_schools(
+    org_ids: set[str],
+    schools: dict[str, list[str]],
+    builder: SnapshotBuilder,
+    scope: Scope,
+    file: str,
+    line: int,
+) -> list[str]:
     # Only orgs that hold classes are schools here; a district or department org is not.
     class_schools = builder.schools.keys()
     found: list[str] = []

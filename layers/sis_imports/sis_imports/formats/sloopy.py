@@ -16,8 +16,9 @@ from sis_imports.issues import IssueLog
 from sis_imports.model import COURSES, ENROLLMENTS, SECTIONS, STUDENTS, TEACHERS, UploadRejected
 from sis_imports.snapshot import SnapshotBuilder
 
-FILE_NAME = re.compile(r"^(?:(?P<prefix>.+?)_)?(?P<kind>courses|teachers|students|sections|studentsections)\.txt$",
-                       re.IGNORECASE)
+FILE_NAME = re.compile(
+    r"^(?:(?P<prefix>.+?)_)?(?P<kind>courses|teachers|students|sections|studentsections)\.txt$", re.IGNORECASE
+)
 
 # kind -> (entity, columns read, what the columns are)
 FILES: dict[str, tuple[str, int, str]] = {
@@ -46,15 +47,21 @@ def parse(archive: UploadArchive, builder: SnapshotBuilder, scope: Scope, stats:
         files = by_school.setdefault(school_id, {})
         kind = found.group("kind").lower()
         if kind in files:
-            raise UploadRejected("ambiguous_file", f"Two {kind} files for school {school_id}: "
-                                 f"{archive.members[files[kind]].name} and {archive.members[key].name}.")
+            raise UploadRejected(
+                "ambiguous_file",
+                f"Two {kind} files for school {school_id}: "
+                f"{archive.members[files[kind]].name} and {archive.members[key].name}.",
+            )
         files[kind] = key
     for school_id, files in sorted(by_school.items()):
         missing = [kind for kind in ORDER if kind not in files]
         if missing:
             names = ", ".join(_display(kind) for kind in missing)
-            raise UploadRejected("missing_file", f"The Sloopy set for school {school_id} has no {names}. "
-                                 "All five files are required, even when one is empty.")
+            raise UploadRejected(
+                "missing_file",
+                f"The Sloopy set for school {school_id} has no {names}. "
+                "All five files are required, even when one is empty.",
+            )
         for kind in ORDER:
             _read_file(archive, files[kind], kind, school_id, builder, scope, stats)
 
@@ -65,24 +72,37 @@ def _school_of(prefix: str | None, name: str, scope: Scope) -> str:
             return scope.school_for(prefix, file=name, line=None)
         return scope.school_id
     if prefix is None:
-        raise UploadRejected("missing_school_prefix", f"{name} has no school prefix. In a district bundle each "
-                             "file is named <school>_<File>.txt, for example CTS_Students.txt.", file=name)
+        raise UploadRejected(
+            "missing_school_prefix",
+            f"{name} has no school prefix. In a district bundle each "
+            "file is named <school>_<File>.txt, for example CTS_Students.txt.",
+            file=name,
+        )
     return scope.school_for(prefix, file=name, line=None)
 
 
-def _read_file(archive: UploadArchive, key: str, kind: str, school_id: str, builder: SnapshotBuilder,
-               scope: Scope, stats: FileStats) -> None:
+def _read_file(
+    archive: UploadArchive,
+    key: str,
+    kind: str,
+    school_id: str,
+    builder: SnapshotBuilder,
+    scope: Scope,
+    stats: FileStats,
+) -> None:
     entity, width, expected = FILES[kind]
     name = archive.members[key].name
     issues: IssueLog = builder.issues
     prefix = scope.sloopy_data_prefix
     skip = 1 if prefix else 0
-    tally = RowTally(name, f"{width + skip} tab-separated columns: {'school prefix, ' if prefix else ''}{expected}")
+    tally = RowTally(
+        name, f"{width + skip} tab-separated columns: {'school prefix, ' if prefix else ''}{expected}"
+    )
     add = builder.add
     with archive.open(key) as raw:
         text = TextFile(raw)
-        for line_no, line in enumerate(text.lines(), 1):
-            line = line.rstrip("\r\n")
+        for line_no, raw_line in enumerate(text.lines(), 1):
+            line = raw_line.rstrip("\r\n")
             if not line or line.isspace():
                 continue
             if line == OVERLONG_LINE[:-1] or "\x00" in line:
@@ -92,15 +112,24 @@ def _read_file(archive: UploadArchive, key: str, kind: str, school_id: str, buil
             fields = line.split("\t")
             if skip:
                 if fields[0].strip() != prefix:
-                    raise UploadRejected("other_school", f"{name} line {line_no} starts with school prefix "
-                                         f"{fields[0].strip()[:64]!r}, not {prefix!r}: it carries another "
-                                         "school's rows.", file=name, line=line_no)
+                    raise UploadRejected(
+                        "other_school",
+                        f"{name} line {line_no} starts with school prefix "
+                        f"{fields[0].strip()[:64]!r}, not {prefix!r}: it carries another "
+                        "school's rows.",
+                        file=name,
+                        line=line_no,
+                    )
                 fields = fields[1:]
             if len(fields) < width:
                 tally.bad += 1
                 builder.skipped(school_id, entity, fields[0])
-                issues.warn(name, line_no, "too_few_columns", f"row has {len(fields)} columns, expected "
-                            f"{width} ({expected}); row skipped")
+                issues.warn(
+                    name,
+                    line_no,
+                    "too_few_columns",
+                    f"row has {len(fields)} columns, expected {width} ({expected}); row skipped",
+                )
                 continue
             tally.good += 1
             if entity == ENROLLMENTS:
@@ -110,8 +139,12 @@ def _read_file(archive: UploadArchive, key: str, kind: str, school_id: str, buil
         if text.used_fallback:
             issues.warn(name, None, "encoding", "file is not UTF-8; read as Windows-1252")
     if kind in ("students", "teachers") and tally.good == 0:
-        raise UploadRejected("empty_file", f"{name} has no rows. Refusing an upload that would drop every "
-                             f"{kind[:-1]}; check the SIS export.", file=name)
+        raise UploadRejected(
+            "empty_file",
+            f"{name} has no rows. Refusing an upload that would drop every "
+            f"{kind[:-1]}; check the SIS export.",
+            file=name,
+        )
     tally.check(stats)
 
 

@@ -39,7 +39,7 @@ class TextFile:
     """Lines of one file. After reading, `used_fallback` says whether any byte was not UTF-8."""
 
     def __init__(self, raw: IO[bytes]):
-        self._text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors=_ERRORS, newline="")  # type: ignore[arg-type]
+        self._text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors=_ERRORS, newline="")
         self._hits_before = _FallbackTally.hits
 
     @property

@@ -44,7 +44,9 @@ def find_template(start: Path | None = None) -> Path:
     for folder in (here, *here.parents):
         if (folder / "template.yaml").is_file():
             return folder / "template.yaml"
-    raise FileNotFoundError("template.yaml not found here or in any parent folder; run from the project checkout")
+    raise FileNotFoundError(
+        "template.yaml not found here or in any parent folder; run from the project checkout"
+    )
 
 
 def load_template(path: Path) -> dict[str, Any]:
@@ -64,7 +66,7 @@ class Stack:
 
     def resolve(self, value: Any) -> Any:
         if isinstance(value, dict) and len(value) == 1:
-            (name, arg), = value.items()
+            ((name, arg),) = value.items()
             if name == "Ref":
                 return self._ref(arg)
             if name == "Fn::GetAtt":
@@ -78,8 +80,13 @@ class Stack:
         return value
 
     def _ref(self, name: str) -> str:
-        pseudo = {"AWS::AccountId": ACCOUNT_ID, "AWS::Region": REGION, "AWS::Partition": "aws",
-                  "AWS::StackName": "sis-imports", "AWS::URLSuffix": "amazonaws.com"}
+        pseudo = {
+            "AWS::AccountId": ACCOUNT_ID,
+            "AWS::Region": REGION,
+            "AWS::Partition": "aws",
+            "AWS::StackName": "sis-imports",
+            "AWS::URLSuffix": "amazonaws.com",
+        }
         if name in pseudo:
             return pseudo[name]
         if name in self.refs:
@@ -91,8 +98,9 @@ class Stack:
 
     def function_environment(self, logical_id: str) -> dict[str, str]:
         """The environment the template gives a function: Globals merged with its own."""
-        variables = dict(self.template.get("Globals", {}).get("Function", {}).get("Environment", {})
-                         .get("Variables", {}))
+        variables = dict(
+            self.template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
+        )
         function = self.template["Resources"][logical_id]["Properties"]
         variables.update(function.get("Environment", {}).get("Variables", {}))
         return {key: str(self.resolve(value)) for key, value in variables.items()}
@@ -112,8 +120,11 @@ def create_stack(template: dict[str, Any], session: Any) -> Stack:
     for name, resource in stack.resources("AWS::DynamoDB::Table").items():
         props = resource["Properties"]
         kwargs: dict[str, Any] = {
-            "TableName": name, "BillingMode": props["BillingMode"],
-            "AttributeDefinitions": props["AttributeDefinitions"], "KeySchema": props["KeySchema"]}
+            "TableName": name,
+            "BillingMode": props["BillingMode"],
+            "AttributeDefinitions": props["AttributeDefinitions"],
+            "KeySchema": props["KeySchema"],
+        }
         if props.get("GlobalSecondaryIndexes"):
             kwargs["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
         dynamodb.create_table(**kwargs)
