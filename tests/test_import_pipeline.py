@@ -10,6 +10,8 @@ import pytest
 from sis_imports import synthetic
 from sis_imports.synthetic import generate_school, next_day, write_oneroster, write_sds, write_sloopy
 
+from .uploads import SLOOPY_SCHOOL, make_zip, sloopy
+
 DAY1 = datetime(2026, 9, 14, 8, 30, tzinfo=UTC)
 KEY = "uploads/d1/CTS/export.zip"
 
@@ -187,3 +189,47 @@ def test_no_personal_data_reaches_tables_or_logs(cloud, tmp_path: Path, log_outp
         assert synthetic.PII_STREET not in text
         assert synthetic.pii_phone(3) not in text
         assert synthetic.pii_birthdate(3) not in text
+
+
+BROKEN = {
+    "not_a_zip": lambda p: (p.write_bytes(b"Students,Teachers\n1,2\n"), p)[1],
+    "empty_file": lambda p: (p.write_bytes(b""), p)[1],
+    "unknown_format": lambda p: make_zip(p, {"report.pdf": "%PDF"}),
+    "missing_file": lambda p: sloopy(p, Sections_txt=None),
+    "wrong_columns": lambda p: sloopy(p, Students_txt="S1;Garcia;Ava\nS2;Kim;Leo\n"),
+    "other_school": lambda p: make_zip(p, {f"LHS_{n}": b for n, b in SLOOPY_SCHOOL.items()}),
+}
+
+
+@pytest.mark.parametrize("code", sorted(BROKEN))
+def test_broken_upload_fails_with_a_clear_message_and_leaves_the_roster_alone(cloud, tmp_path: Path, code):
+    cloud.import_file(sloopy(tmp_path / "good.zip"), KEY, DAY1)
+    roster_before = roster_items(cloud)
+    result = cloud.import_file(BROKEN[code](tmp_path / "bad.zip"), "uploads/d1/CTS/bad.zip", DAY1 + timedelta(days=1))
+    assert result["imports"][0]["status"] == "failed"
+    failed = records(cloud)[-1]
+    assert failed["status"] == "failed"
+    assert failed["errors"][0]["code"] == code
+    assert len(failed["reason"]) > 30 and failed["reason"] == failed["errors"][0]["message"]
+    assert roster_items(cloud) == roster_before
+
+
+def test_broken_district_bundle_gets_a_failed_bundle_record(cloud, tmp_path: Path):
+    path = tmp_path / "bad.zip"
+    path.write_bytes(b"not a zip at all")
+    result = cloud.import_file(path, "uploads/d1/nightly.zip", DAY1)
+    assert result["imports"][0]["status"] == "failed"
+    (record,) = records(cloud, school="_bundle")
+    assert record["status"] == "failed" and "not a zip" in record["reason"]
+
+
+def test_key_outside_the_layout_is_logged_and_ignored(cloud, tmp_path: Path, log_output):
+    result = cloud.import_file(sloopy(tmp_path / "u.zip"), "uploads/too/many/levels/x.zip", DAY1)
+    assert result == {"imports": []}
+    assert "bad key" in log_output.getvalue()
+
+
+def test_url_encoded_keys_are_decoded(cloud, tmp_path: Path):
+    result = cloud.import_file(sloopy(tmp_path / "u.zip"), "uploads/d1/CTS/nightly export.zip", DAY1)
+    assert result["imports"][0]["status"] == "succeeded"
+    assert records(cloud)[0]["source"]["key"] == "uploads/d1/CTS/nightly export.zip"

@@ -138,6 +138,7 @@ def _read_file(
                 add(school_id, entity, fields[0], tuple(fields[1:width]), name, line_no)
         if text.used_fallback:
             issues.warn(name, None, "encoding", "file is not UTF-8; read as Windows-1252")
+    tally.check(stats)
     if kind in ("students", "teachers") and tally.good == 0:
         raise UploadRejected(
             "empty_file",
@@ -145,7 +146,6 @@ def _read_file(
             f"{kind[:-1]}; check the SIS export.",
             file=name,
         )
-    tally.check(stats)
 
 
 def _display(kind: str) -> str:
