@@ -205,7 +205,9 @@ BROKEN = {
 def test_broken_upload_fails_with_a_clear_message_and_leaves_the_roster_alone(cloud, tmp_path: Path, code):
     cloud.import_file(sloopy(tmp_path / "good.zip"), KEY, DAY1)
     roster_before = roster_items(cloud)
-    result = cloud.import_file(BROKEN[code](tmp_path / "bad.zip"), "uploads/d1/CTS/bad.zip", DAY1 + timedelta(days=1))
+    result = cloud.import_file(
+        BROKEN[code](tmp_path / "bad.zip"), "uploads/d1/CTS/bad.zip", DAY1 + timedelta(days=1)
+    )
     assert result["imports"][0]["status"] == "failed"
     failed = records(cloud)[-1]
     assert failed["status"] == "failed"

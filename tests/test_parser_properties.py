@@ -8,7 +8,6 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from sis_imports.formats import Scope, read_upload
 from sis_imports.formats.text import TextFile
 from sis_imports.issues import IssueLog
@@ -55,8 +54,14 @@ def test_arbitrary_rows_in_one_sloopy_file(tmp_path_factory, name: str, table: l
     try_read(make_zip(tmp_path_factory.mktemp("r") / "u.zip", files))
 
 
-SDS_NAMES = ["School.csv", "Section.csv", "Student.csv", "Teacher.csv", "StudentEnrollment.csv",
-             "TeacherRoster.csv"]
+SDS_NAMES = [
+    "School.csv",
+    "Section.csv",
+    "Student.csv",
+    "Teacher.csv",
+    "StudentEnrollment.csv",
+    "TeacherRoster.csv",
+]
 ONEROSTER_NAMES = ["manifest.csv", "orgs.csv", "classes.csv", "users.csv", "enrollments.csv", "courses.csv"]
 
 
