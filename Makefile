@@ -31,7 +31,7 @@ layer-requirements: $(BIN)/.installed
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check layers functions tests tools benchmarks
+	$(BIN)/ruff format --check layers functions tests tools
 
 typecheck: $(BIN)/.installed
 	$(BIN)/mypy
