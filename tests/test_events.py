@@ -19,8 +19,9 @@ def test_s3_event_imports_the_object_it_names(cloud, tmp_path: Path):
     record = event["Records"][0]["s3"]
     assert record["bucket"]["name"] == cloud.bucket  # the template's bucket name rule
     path = write_sloopy([generate_school("CTS", students=20)], tmp_path / "x.zip")
-    put = cloud.client("s3").put_object(Bucket=cloud.bucket, Key="uploads/d1/CTS/sloopy nightly.zip",
-                                        Body=path.read_bytes())
+    put = cloud.client("s3").put_object(
+        Bucket=cloud.bucket, Key="uploads/d1/CTS/sloopy nightly.zip", Body=path.read_bytes()
+    )
     record["object"]["versionId"] = put["VersionId"]
     result = cloud.invoke("ImporterFunction", event)
     assert result["imports"][0]["status"] == "succeeded"
