@@ -5,13 +5,17 @@ BIN := $(VENV)/bin
 SAM_VENV := .tools/sam
 SAM := $(SAM_VENV)/bin/sam
 SAM_VERSION := 1.170.0
+CHECKOV_VENV := .tools/checkov
+CHECKOV := $(CHECKOV_VENV)/bin/checkov
+CHECKOV_VERSION := 3.3.30
 export SAM_CLI_TELEMETRY := 0
 # The Lambda runtime's Python, to run the built handlers as Lambda would (pyenv puts it here).
-PYTHON_LAMBDA ?= $(shell command -v python3.13 2>/dev/null || ls -d $$HOME/.pyenv/versions/3.13*/bin/python3.13 2>/dev/null | tail -n 1)
+# (A pyenv shim may exist without working, so each candidate must actually run.)
+PYTHON_LAMBDA ?= $(shell for p in $$HOME/.pyenv/versions/3.13*/bin/python3.13 $$(command -v python3.13); do "$$p" -c '' 2>/dev/null && echo "$$p" && break; done)
 LAMBDA_VENV := .tools/lambda313
 BOTO3 := $(shell sed -n 's/.*"\(boto3==[0-9.]*\)".*/\1/p' pyproject.toml | head -n 1)
 
-.PHONY: test lint typecheck unit template artifact demo build layer-requirements clean
+.PHONY: test lint typecheck unit template security audit artifact demo build layer-requirements clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +27,11 @@ $(BIN)/.installed: pyproject.toml
 $(SAM):
 	$(PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/pip install --quiet aws-sam-cli==$(SAM_VERSION)
+
+# checkov has its own pins too; its own venv.
+$(CHECKOV):
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet checkov==$(CHECKOV_VERSION)
 
 venv: $(BIN)/.installed
 
@@ -44,7 +53,17 @@ template: $(BIN)/.installed $(SAM)
 	$(BIN)/cfn-lint template.yaml
 	$(SAM) validate --lint
 
-test: lint typecheck unit template artifact
+# Zero failed checks; every skip is in template.yaml's Metadata with its reason.
+security: $(CHECKOV)
+	$(CHECKOV) -f template.yaml --framework cloudformation --quiet --compact --skip-download
+
+# pip-audit needs PyPI's or OSV's vulnerability service; --strict fails when a package could not
+# be checked, so an unreachable service is a failure here, never a silent pass.
+audit: $(BIN)/.installed
+	$(BIN)/pip install --quiet pip-audit==2.10.1
+	$(BIN)/pip-audit --strict -r layers/sis_imports/requirements.txt
+
+test: lint typecheck unit template security artifact
 
 build: $(SAM)
 	$(SAM) build

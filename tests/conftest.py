@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -81,8 +82,9 @@ class Cloud:
         return items
 
 
-@pytest.fixture
-def cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[Cloud]:
+@contextmanager
+def cloud_for(monkeypatch: pytest.MonkeyPatch) -> Iterator[Cloud]:
+    """The template's resources in an active moto mock, with every function's environment set."""
     for name, value in {
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
@@ -93,7 +95,7 @@ def cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[Cloud]:
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
+    try:
         session = boto3.session.Session(region_name="us-east-1")
         stack = create_stack(TEMPLATE, session)
         for function in stack.resources("AWS::Serverless::Function"):
@@ -102,8 +104,16 @@ def cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[Cloud]:
         config.settings.cache_clear()
         use_services(None)
         yield Cloud(stack, session)
+    finally:
         config.settings.cache_clear()
         use_services(None)
+        monkeypatch.undo()
+
+
+@pytest.fixture
+def cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[Cloud]:
+    with mock_aws(), cloud_for(monkeypatch) as world:
+        yield world
 
 
 @pytest.fixture

@@ -72,7 +72,12 @@ class Stack:
             if name == "Fn::GetAtt":
                 return self.arns[arg[0]]
             if name == "Fn::Sub":
-                return re.sub(r"\$\{([^}]+)\}", lambda m: str(self._ref(m.group(1))), arg)
+                # ${!Literal} is Sub's escape for a literal ${Literal}.
+                return re.sub(
+                    r"\$\{(!?)([^}]+)\}",
+                    lambda m: "${" + m.group(2) + "}" if m.group(1) else str(self._ref(m.group(2))),
+                    arg,
+                )
         if isinstance(value, dict):
             return {key: self.resolve(item) for key, item in value.items()}
         if isinstance(value, list):
@@ -139,7 +144,10 @@ def create_stack(template: dict[str, Any], session: Any) -> Stack:
         stack.arns[name] = f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{name}"
     for name, resource in stack.resources("AWS::S3::Bucket").items():
         props = resource["Properties"]
-        bucket = stack.resolve(props["BucketName"])
+        # Without a BucketName, CloudFormation generates one; any unique lower-case name will do here.
+        bucket = (
+            stack.resolve(props["BucketName"]) if "BucketName" in props else f"{name.lower()}-{ACCOUNT_ID}"
+        )
         s3.create_bucket(Bucket=bucket)
         if props.get("VersioningConfiguration"):
             s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration=props["VersioningConfiguration"])

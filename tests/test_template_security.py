@@ -1,0 +1,145 @@
+"""What template.yaml grants and guards, checked statement by statement."""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterator
+from typing import Any
+
+from sis_imports.local.template import Stack
+
+from .conftest import TEMPLATE
+
+RESOURCES = TEMPLATE["Resources"]
+
+
+def statements() -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every IAM statement in the template: function policies, managed policies, bucket policies."""
+    for name, resource in RESOURCES.items():
+        props = resource.get("Properties", {})
+        for policy in props.get("Policies", []) if resource["Type"] == "AWS::Serverless::Function" else []:
+            for statement in policy.get("Statement", []):
+                yield name, statement
+        document = props.get("PolicyDocument")
+        if document:
+            for statement in document["Statement"]:
+                yield name, statement
+
+
+def actions(statement: dict[str, Any]) -> list[str]:
+    value = statement.get("Action", [])
+    return [value] if isinstance(value, str) else list(value)
+
+
+def test_no_statement_grants_a_wildcard_action():
+    allows = [(name, s) for name, s in statements() if s["Effect"] == "Allow"]
+    assert len(allows) >= 8
+    for name, statement in allows:
+        for action in actions(statement):
+            assert "*" not in action, f"{name} grants {action}"
+        assert statement.get("Resource") not in ("*", ["*"]), f"{name} grants on every resource"
+
+
+def test_the_only_wildcard_is_the_deny_for_requests_without_tls():
+    for name, statement in statements():
+        if any("*" in action for action in actions(statement)):
+            assert statement["Effect"] == "Deny", name
+            assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}, name
+
+
+def test_functions_only_use_sam_policy_statements_we_wrote():
+    for name, resource in RESOURCES.items():
+        if resource["Type"] == "AWS::Serverless::Function":
+            for policy in resource["Properties"]["Policies"]:
+                assert set(policy) == {"Statement"}, f"{name} uses a policy template; write statements out"
+
+
+def test_importer_reads_only_under_uploads():
+    reads = [
+        s
+        for name, s in statements()
+        if name == "ImporterFunction" and any(a.startswith("s3:") for a in actions(s))
+    ]
+    (read,) = reads
+    assert actions(read) == ["s3:GetObject", "s3:GetObjectVersion"]
+    assert read["Resource"]["Fn::Sub"].endswith("/uploads/*")
+
+
+def test_api_reads_records_and_writes_only_calendars():
+    api = [s for name, s in statements() if name == "ApiFunction"]
+    writes = {
+        a
+        for s in api
+        for a in actions(s)
+        if not a.startswith(("dynamodb:Get", "dynamodb:Query", "dynamodb:BatchGet"))
+    }
+    assert writes == {"dynamodb:UpdateItem"}
+    (write,) = [s for s in api if "dynamodb:UpdateItem" in actions(s)]
+    assert write["Resource"] == {"Fn::GetAtt": ["SchoolsTable", "Arn"]}
+
+
+def test_sns_publish_only_on_the_alert_topic():
+    for name, statement in statements():
+        if "sns:Publish" in actions(statement):
+            assert statement["Resource"] == {"Ref": "AlertTopic"}, name
+
+
+def test_upload_bucket_is_private_encrypted_versioned_logged_and_expires_uploads():
+    props = RESOURCES["UploadBucket"]["Properties"]
+    assert all(props["PublicAccessBlockConfiguration"].values())
+    assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+    assert props["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert props["LoggingConfiguration"]["DestinationBucketName"] == {"Ref": "AccessLogBucket"}
+    (rule,) = props["LifecycleConfiguration"]["Rules"]
+    assert rule["Prefix"] == "uploads/" and rule["ExpirationInDays"] == {"Ref": "UploadRetentionDays"}
+    assert TEMPLATE["Parameters"]["UploadRetentionDays"]["Default"] == 30
+    (deny,) = RESOURCES["UploadBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert deny["Effect"] == "Deny" and deny["Condition"]["Bool"]["aws:SecureTransport"] == "false"
+
+
+def test_uploader_policy_is_fenced_by_the_principals_district_tag():
+    (statement,) = RESOURCES["UploaderPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert actions(statement) == ["s3:PutObject"]
+    resource = Stack(TEMPLATE).resolve(statement["Resource"])
+    assert resource.endswith("/uploads/${aws:PrincipalTag/district_id}/*")
+
+    def allowed(district_tag: str, key: str) -> bool:
+        pattern = resource.replace("${aws:PrincipalTag/district_id}", district_tag)
+        return fnmatch.fnmatchcase(f"arn:aws:s3:::sis-imports-uploads-123456789012-us-east-1/{key}", pattern)
+
+    assert allowed("d1", "uploads/d1/CTS/x.zip")
+    assert allowed("d1", "uploads/d1/bundle.zip")
+    assert not allowed("d1", "uploads/d2/CTS/x.zip")
+    assert not allowed("d1", "uploads/d10/x.zip")
+    assert not allowed("d1", "rollback/d1/x")
+    assert statement["Condition"] == {"StringLike": {"aws:PrincipalTag/district_id": "?*"}}
+
+
+def test_every_api_route_sits_behind_the_jwt_authorizer_and_is_throttled():
+    api = RESOURCES["HttpApi"]["Properties"]
+    assert api["Auth"]["DefaultAuthorizer"] == "CognitoJwt"
+    assert api["DefaultRouteSettings"]["ThrottlingRateLimit"] > 0
+    for resource in RESOURCES.values():
+        for event in resource.get("Properties", {}).get("Events", {}).values():
+            if event["Type"] == "HttpApi":
+                assert "Auth" not in event["Properties"], event
+
+
+def test_failures_have_dead_letter_queues_and_alarms():
+    importer = RESOURCES["ImporterFunction"]["Properties"]
+    assert importer["EventInvokeConfig"]["DestinationConfig"]["OnFailure"]["Type"] == "SQS"
+    alarms = {name: r["Properties"] for name, r in RESOURCES.items() if r["Type"] == "AWS::CloudWatch::Alarm"}
+    watched = {(a["Namespace"], a["MetricName"]) for a in alarms.values()}
+    assert {
+        ("AWS/Lambda", "Errors"),
+        ("AWS/Lambda", "Throttles"),
+        ("AWS/SQS", "ApproximateNumberOfMessagesVisible"),
+        ("AWS/ApiGateway", "5xx"),
+    } <= watched
+    assert all(a["AlarmActions"] == [{"Ref": "OperationsTopic"}] for a in alarms.values())
+
+
+def test_every_checkov_skip_gives_its_reason():
+    for name, resource in RESOURCES.items():
+        for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", []):
+            assert len(skip.get("comment", "")) > 20, f"{name} skips {skip['id']} without a reason"

@@ -1,0 +1,77 @@
+"""Every API route x every role x own school, another school, another district: the expected status."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sis_imports.local.events import claims_for
+from sis_imports.local.template import Stack, http_routes
+
+from .conftest import TEMPLATE
+from .uploads import SLOOPY_SCHOOL, make_zip
+
+AT = datetime(2026, 10, 5, 9, tzinfo=UTC)
+CALENDAR = {
+    "school_year": "2026-2027",
+    "first_day": "2026-08-20",
+    "last_day": "2027-06-10",
+    "timezone": "America/Chicago",
+    "breaks": [],
+}
+ROUTES = sorted(http_routes(Stack(TEMPLATE)))
+ROLES = ["district_admin", "school_admin", "sys_admin", "teacher", "student", None]
+TARGETS = {"own school": ("d1", "CTS"), "other school": ("d1", "LHS"), "other district": ("d2", "CTS")}
+
+
+def expected(method: str, path: str, role: str | None, target: str) -> int:
+    if role is None:
+        return 401
+    if role not in ("district_admin", "school_admin", "sys_admin") or target == "other district":
+        return 403
+    school_route = "{school_id}" in path
+    if role == "district_admin":
+        return 200
+    if (
+        not school_route
+    ):  # district-wide routes: reading the default calendar is open to the district's admins
+        return 200 if (method, path) == ("GET", "/districts/{district_id}/calendar") else 403
+    return 200 if target == "own school" else 403
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    """Module-scoped moto world: three schools in two districts, each imported, calendars set."""
+    from moto import mock_aws
+
+    from .conftest import cloud_for
+
+    with mock_aws(), cloud_for(pytest.MonkeyPatch()) as cloud:
+        folder = tmp_path_factory.mktemp("iso")
+        import_ids = {}
+        for district, school in TARGETS.values():
+            files = {f"{school}_{name}": body for name, body in SLOOPY_SCHOOL.items()}
+            cloud.import_file(
+                make_zip(folder / f"{district}{school}.zip", files), f"uploads/{district}/{school}/x.zip", AT
+            )
+            admin = claims_for("district_admin", district)
+            cloud.api("PUT", f"/districts/{district}/calendar", admin, AT, body=CALENDAR)
+            page = cloud.api("GET", f"/districts/{district}/schools/{school}/imports", admin, AT)
+            import_ids[district, school] = json.loads(page["body"])["items"][0]["import_id"]
+        yield cloud, import_ids
+
+
+@pytest.mark.parametrize("target", sorted(TARGETS))
+@pytest.mark.parametrize("role", ROLES, ids=str)
+@pytest.mark.parametrize(("method", "path", "function"), ROUTES, ids=[f"{m} {p}" for m, p, _ in ROUTES])
+def test_isolation_matrix(world, method, path, function, role, target):
+    cloud, import_ids = world
+    district, school = TARGETS[target]
+    concrete = path.replace("{district_id}", district).replace("{school_id}", school)
+    concrete = concrete.replace("{import_id}", import_ids[district, school])
+    claims = claims_for(role, "d1", ["CTS"]) if role else None
+    body = CALENDAR if method == "PUT" else None
+    response = cloud.api(method, concrete, claims, AT + timedelta(hours=1), body=body)
+    assert response["statusCode"] == expected(method, path, role, target), response["body"]
+    assert "Traceback" not in response["body"]
