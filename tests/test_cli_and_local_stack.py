@@ -116,7 +116,9 @@ def test_local_stack_imports_an_upload_and_serves_the_history(local_stack, tmp_p
         aws_access_key_id="x",
         aws_secret_access_key="x",
     )
-    (bucket,) = [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    (bucket,) = [
+        b["Name"] for b in s3.list_buckets()["Buckets"] if b["Name"].startswith("sis-imports-uploads-")
+    ]
     s3.upload_file(str(path), bucket, "uploads/d1/CTS/nightly export.zip")
 
     token = subprocess.run(

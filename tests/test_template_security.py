@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -60,22 +61,26 @@ def test_importer_reads_only_under_uploads():
         for name, s in statements()
         if name == "ImporterFunction" and any(a.startswith("s3:") for a in actions(s))
     ]
-    (read,) = reads
-    assert actions(read) == ["s3:GetObject", "s3:GetObjectVersion"]
-    assert read["Resource"]["Fn::Sub"].endswith("/uploads/*")
-
-
-def test_api_reads_records_and_writes_only_calendars():
-    api = [s for name, s in statements() if name == "ApiFunction"]
-    writes = {
-        a
-        for s in api
-        for a in actions(s)
-        if not a.startswith(("dynamodb:Get", "dynamodb:Query", "dynamodb:BatchGet"))
+    by_prefix = {s["Resource"]["Fn::Sub"].rsplit("/", 2)[-2]: actions(s) for s in reads}
+    # Uploads are only read; the undo logs it keeps for rollback are its only S3 writes.
+    assert by_prefix == {
+        "uploads": ["s3:GetObject", "s3:GetObjectVersion"],
+        "rollback": ["s3:GetObject", "s3:PutObject"],
     }
-    assert writes == {"dynamodb:UpdateItem"}
-    (write,) = [s for s in api if "dynamodb:UpdateItem" in actions(s)]
-    assert write["Resource"] == {"Fn::GetAtt": ["SchoolsTable", "Arn"]}
+
+
+def test_api_writes_only_what_calendars_settings_and_decisions_need():
+    api = [s for name, s in statements() if name == "ApiFunction"]
+    grants = {(action, json.dumps(s["Resource"], sort_keys=True)) for s in api for action in actions(s)}
+    writes = {
+        (a, r)
+        for a, r in grants
+        if not a.startswith(("dynamodb:Get", "dynamodb:Query", "dynamodb:BatchGet", "s3:Get"))
+    }
+    assert {a for a, _ in writes} == {"dynamodb:UpdateItem", "dynamodb:BatchWriteItem", "s3:PutObject"}
+    assert all("RosterTable" in r for a, r in writes if a == "dynamodb:BatchWriteItem")
+    assert all("/rollback/*" in r for a, r in writes if a == "s3:PutObject")
+    assert not any(a.startswith("sns:") or a == "dynamodb:PutItem" for a, _ in grants)
 
 
 def test_sns_publish_only_on_the_alert_topic():
@@ -90,8 +95,10 @@ def test_upload_bucket_is_private_encrypted_versioned_logged_and_expires_uploads
     assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
     assert props["VersioningConfiguration"] == {"Status": "Enabled"}
     assert props["LoggingConfiguration"]["DestinationBucketName"] == {"Ref": "AccessLogBucket"}
-    (rule,) = props["LifecycleConfiguration"]["Rules"]
-    assert rule["Prefix"] == "uploads/" and rule["ExpirationInDays"] == {"Ref": "UploadRetentionDays"}
+    rules = {rule["Prefix"]: rule for rule in props["LifecycleConfiguration"]["Rules"]}
+    # Raw uploads and the undo logs made from them both hold rows of the upload: both expire.
+    assert set(rules) == {"uploads/", "rollback/"}
+    assert all(rule["ExpirationInDays"] == {"Ref": "UploadRetentionDays"} for rule in rules.values())
     assert TEMPLATE["Parameters"]["UploadRetentionDays"]["Default"] == 30
     (deny,) = RESOURCES["UploadBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
     assert deny["Effect"] == "Deny" and deny["Condition"]["Bool"]["aws:SecureTransport"] == "false"

@@ -48,24 +48,24 @@ class Checker:
 
     def run(self, now: datetime) -> CheckSummary:
         summary = CheckSummary()
-        district_id, district_calendar = None, None
+        district_id, district = None, None
         for page in self.schools.pages():
             summary.pages += 1
             for item in page:
                 if item["district_id"]["S"] != district_id:
-                    district_id, district_calendar = item["district_id"]["S"], None
+                    district_id, district = item["district_id"]["S"], None
                 if item["school_id"]["S"] == DISTRICT_ITEM:
-                    district_calendar = from_item(item).get("calendar")
+                    district = from_item(item)
                     continue
                 summary.schools += 1
-                self._check_school(SchoolState.from_item(item), district_calendar, now, summary)
+                self._check_school(SchoolState.from_item(item), district, now, summary)
         logger.info("check finished", extra=summary.as_dict())
         return summary
 
     def _check_school(
         self,
         state: SchoolState,
-        district_calendar: dict[str, Any] | None,
+        district: dict[str, Any] | None,
         now: datetime,
         summary: CheckSummary,
     ) -> None:
@@ -76,7 +76,7 @@ class Checker:
             school_id=state.school_id,
             last_succeeded_at=parse_time(state.last_succeeded_at),
             last_upload_status=state.last_upload_status,
-            calendar=effective_calendar(state, district_calendar),
+            calendar=effective_calendar(state, district),
         )
         summary.stale += status.status == STALE
         previous = state.alert or {}

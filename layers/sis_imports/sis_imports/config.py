@@ -13,6 +13,7 @@ class Settings(BaseModel):
     imports_table: str = Field(min_length=1)
     schools_table: str = Field(min_length=1)
     alert_topic_arn: str | None = None
+    upload_bucket: str | None = None
     importer_timeout_seconds: int = 900
 
     @classmethod
@@ -23,6 +24,7 @@ class Settings(BaseModel):
             imports_table=env.get("IMPORTS_TABLE", ""),
             schools_table=env.get("SCHOOLS_TABLE", ""),
             alert_topic_arn=env.get("ALERT_TOPIC_ARN") or None,
+            upload_bucket=env.get("UPLOAD_BUCKET") or None,
             importer_timeout_seconds=int(env.get("IMPORTER_TIMEOUT_SECONDS", "900")),
         )
 

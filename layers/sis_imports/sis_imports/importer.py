@@ -17,7 +17,7 @@ from __future__ import annotations
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,22 +28,28 @@ from sis_imports.diff import plan_changes
 from sis_imports.formats import ParsedUpload, read_upload
 from sis_imports.formats.common import Scope
 from sis_imports.issues import IssueLog
+from sis_imports.lease import SchoolLease
 from sis_imports.model import ENTITIES, UploadRejected
+from sis_imports.notifications import AlertTopic, held_message
 from sis_imports.observability import MetricUnit, logger, metrics, tracer
 from sis_imports.records import (
     BLOCKED,
     BUNDLE_SCHOOL,
+    DISCARDED,
     FAILED,
     FINISHED,
     HELD,
     PROCESSING,
+    ROLLED_BACK,
     SUCCEEDED,
     ImportRecords,
     make_import_id,
 )
-from sis_imports.roster_store import RosterStore
-from sis_imports.schools import Schools, SchoolState, effective_calendar
+from sis_imports.roster_store import RosterStore, tally
+from sis_imports.safeguards import DEFAULT_HOLD_PERCENT, hold_reason
+from sis_imports.schools import Schools, SchoolState, effective_calendar, effective_setting
 from sis_imports.snapshot import SchoolSnapshot
+from sis_imports.undo_log import UndoLog
 from sis_imports.upload_keys import BadKey, scope_of
 
 RECOMMENDED_WINDOW_END_HOUR = 6  # Sloopy should run between midnight and 6am school time
@@ -78,6 +84,14 @@ class SchoolResult:
     duplicate: bool = False
 
 
+class DecisionRefused(Exception):
+    """An approve, discard or rollback that does not apply to the import as it stands (HTTP 409)."""
+
+
+class RecordNotFound(LookupError):
+    pass
+
+
 class Importer:
     def __init__(self, settings: Settings, clients: Clients | None = None):
         self.clients = clients or Clients()
@@ -85,6 +99,10 @@ class Importer:
         self.records = ImportRecords(self.clients.dynamodb, settings.imports_table)
         self.schools = Schools(self.clients.dynamodb, settings.schools_table)
         self.roster = RosterStore(self.clients.dynamodb, settings.roster_table)
+        self.undo = UndoLog(self.clients.s3, settings.upload_bucket)
+        self.topic = AlertTopic(self.clients.sns, settings.alert_topic_arn)
+        # A lease outlives the importer's timeout, so a crashed run's lease lapses before its retry ends.
+        self.lease = SchoolLease(self.schools, timedelta(seconds=settings.importer_timeout_seconds + 60))
 
     # ------------------------------------------------------------------ upload
     @tracer.capture_method
@@ -188,75 +206,128 @@ class Importer:
         import_id: str,
         issues: IssueLog,
     ) -> SchoolResult:
-        state, district_calendar = self.schools.get(district_id, school_id)
-        state = state or SchoolState(district_id, school_id)
-        calendar = effective_calendar(state, district_calendar)
+        state, district = self.schools.get(district_id, school_id)
+        calendar = effective_calendar(state, district)
         existing = self.records.claim(
             self._base_record(district_id, school_id, import_id, upload, calendar, parsed.format)
         )
-        if existing and existing["status"] in (*FINISHED, HELD):
+        if existing and existing["status"] != PROCESSING:
             return SchoolResult(school_id, import_id, existing["status"], duplicate=True)
-        logger.append_keys(school_id=school_id)
-        state = self.schools.roll_over_if_new_year(state, calendar)
-        self._mark_seen(state, import_id, upload)
-        school_issues = issues.for_school(school_id)
-        extra = {
-            "file_rows": parsed.file_rows,
-            "school_year": calendar.school_year if calendar else None,
-            **school_issues,
-        }
+        extra = {"file_rows": parsed.file_rows, **issues.for_school(school_id)}
+        saved_counts = (existing or {}).get("counts")
+        return self._apply(
+            district_id, school_id, snapshot, upload, import_id, extra, saved_counts, approval=None
+        )
 
-        reason = self._blocked_reason(state, calendar, snapshot, upload)
-        if reason:
+    def _apply(
+        self,
+        district_id: str,
+        school_id: str,
+        snapshot: SchoolSnapshot,
+        upload: Upload,
+        import_id: str,
+        extra: dict[str, Any],
+        saved_counts: dict[str, Any] | None,
+        approval: dict[str, Any] | None,
+    ) -> SchoolResult:
+        """Applies one school's snapshot under the school's lease; every decision reads fresh state."""
+        logger.append_keys(school_id=school_id)
+        self.lease.acquire(district_id, school_id, import_id, datetime.now(UTC))
+        try:
+            state, district = self.schools.get(district_id, school_id)
+            state = state or SchoolState(district_id, school_id)
+            calendar = effective_calendar(state, district)
+            state = self.schools.roll_over_if_new_year(state, calendar)
+            self._mark_seen(state, import_id, upload)
+            extra = {**extra, "school_year": calendar.school_year if calendar else None}
+
+            reason = self._blocked_reason(state, calendar, snapshot, upload)
+            if reason:
+                self._finish(
+                    district_id,
+                    school_id,
+                    import_id,
+                    upload,
+                    BLOCKED,
+                    reason=reason,
+                    extra={**extra, "counts": state.counts},
+                )
+                metrics.add_metric(name="ImportsBlocked", unit=MetricUnit.Count, value=1)
+                return SchoolResult(school_id, import_id, BLOCKED)
+
+            stored = self.roster.load(district_id, school_id, state.generation)
+            plan = plan_changes(stored, snapshot, import_id)
+            if approval is None:
+                threshold = effective_setting(state, district, "hold_threshold_percent")
+                held = hold_reason(
+                    stored, plan, DEFAULT_HOLD_PERCENT if threshold is None else float(threshold)
+                )
+                if held:
+                    return self._hold(
+                        district_id,
+                        school_id,
+                        import_id,
+                        upload,
+                        held,
+                        {**extra, "counts": plan.counts_dict()},
+                    )
+
+            counts = saved_counts or plan.counts_dict()
+            if not saved_counts:
+                # Saved before writing: a retry after a crash reports these, not the remainder's.
+                self.records.update(district_id, school_id, import_id, {"counts": counts})
+            self.undo.save(district_id, school_id, import_id, plan.changes)
+            written = self.roster.write(district_id, school_id, state.generation, plan.changes, import_id)
+            metrics.add_metric(name="RosterItemsWritten", unit=MetricUnit.Count, value=written.items)
+            logger.info(
+                "roster updated", extra={"items_written": written.items, "write_requests": written.requests}
+            )
+
+            content_hash = snapshot.content_hash()
+            self.schools.update(
+                district_id,
+                school_id,
+                {
+                    "last_succeeded_at": upload.created_at.isoformat(),
+                    "last_applied_at": upload.created_at.isoformat(),
+                    "last_applied_import_id": import_id,
+                    "content_hash": content_hash,
+                    "counts": counts,
+                },
+                condition=(
+                    "attribute_not_exists(last_applied_at) OR last_applied_at <= :t",
+                    {},
+                    {":t": {"S": upload.created_at.isoformat()}},
+                ),
+            )
             self._finish(
                 district_id,
                 school_id,
                 import_id,
                 upload,
-                BLOCKED,
-                reason=reason,
-                extra={**extra, "counts": state.counts},
+                SUCCEEDED,
+                extra={**extra, "counts": counts, "content_hash": content_hash},
             )
-            metrics.add_metric(name="ImportsBlocked", unit=MetricUnit.Count, value=1)
-            return SchoolResult(school_id, import_id, BLOCKED)
+            metrics.add_metric(name="ImportsSucceeded", unit=MetricUnit.Count, value=1)
+            return SchoolResult(school_id, import_id, SUCCEEDED)
+        finally:
+            self.lease.release(district_id, school_id, import_id)
 
-        stored = self.roster.load(district_id, school_id, state.generation)
-        plan = plan_changes(stored, snapshot, import_id)
-        counts = (existing or {}).get("counts") or plan.counts_dict()
-        if not (existing or {}).get("counts"):
-            # Saved before writing: a retry after a crash reports these, not the remainder's.
-            self.records.update(district_id, school_id, import_id, {"counts": counts})
-        written = self.roster.write(district_id, school_id, state.generation, plan.changes, import_id)
-        metrics.add_metric(name="RosterItemsWritten", unit=MetricUnit.Count, value=written.items)
-        logger.info(
-            "roster updated", extra={"items_written": written.items, "write_requests": written.requests}
+    def _hold(
+        self,
+        district_id: str,
+        school_id: str,
+        import_id: str,
+        upload: Upload,
+        reason: str,
+        extra: dict[str, Any],
+    ) -> SchoolResult:
+        self._finish(district_id, school_id, import_id, upload, HELD, reason=reason, extra=extra)
+        metrics.add_metric(name="ImportsHeld", unit=MetricUnit.Count, value=1)
+        self.topic.publish(
+            district_id, school_id, "held", *held_message(district_id, school_id, import_id, reason)
         )
-
-        self.schools.update(
-            district_id,
-            school_id,
-            {
-                "last_succeeded_at": upload.created_at.isoformat(),
-                "last_applied_at": upload.created_at.isoformat(),
-                "content_hash": snapshot.content_hash(),
-                "counts": counts,
-            },
-            condition=(
-                "attribute_not_exists(last_applied_at) OR last_applied_at <= :t",
-                {},
-                {":t": {"S": upload.created_at.isoformat()}},
-            ),
-        )
-        self._finish(
-            district_id,
-            school_id,
-            import_id,
-            upload,
-            SUCCEEDED,
-            extra={**extra, "counts": counts, "content_hash": snapshot.content_hash()},
-        )
-        metrics.add_metric(name="ImportsSucceeded", unit=MetricUnit.Count, value=1)
-        return SchoolResult(school_id, import_id, SUCCEEDED)
+        return SchoolResult(school_id, import_id, HELD)
 
     def _blocked_reason(
         self, state: SchoolState, calendar: SchoolCalendar | None, snapshot: SchoolSnapshot, upload: Upload
@@ -277,6 +348,122 @@ class Importer:
                 "roll the roster back."
             )
         return None
+
+    # ------------------------------------------------------------------ decisions
+    def approve(
+        self, district_id: str, school_id: str, import_id: str, actor: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Applies a held import as it stands in its upload, past the mass-change hold."""
+        record = self._decidable(district_id, school_id, import_id, HELD, "approved")
+        source = record["source"]
+        upload = Upload(
+            source["bucket"],
+            source["key"],
+            source.get("version_id"),
+            source.get("etag", ""),
+            int(source.get("size", 0)),
+            datetime.fromisoformat(record["created_at"]),
+        )
+        issues = IssueLog()
+        scope = self._with_school_settings(scope_of(upload.key))
+        parsed = self._download_and_parse(upload, scope, issues)
+        snapshot = parsed.schools.get(school_id)
+        if snapshot is None:
+            raise DecisionRefused(f"the upload no longer holds school {school_id}")
+        self._record_action(district_id, school_id, import_id, record, "approve", actor, PROCESSING, HELD)
+        extra = {"file_rows": parsed.file_rows, **issues.for_school(school_id)}
+        self._apply(district_id, school_id, snapshot, upload, import_id, extra, None, approval=actor)
+        return self._get(district_id, school_id, import_id)
+
+    def discard(
+        self, district_id: str, school_id: str, import_id: str, actor: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Drops a held import; the roster stays as it was."""
+        record = self._decidable(district_id, school_id, import_id, HELD, "discarded")
+        self._record_action(district_id, school_id, import_id, record, "discard", actor, DISCARDED, HELD)
+        self.schools.update(
+            district_id,
+            school_id,
+            {"last_upload_status": DISCARDED},
+            condition=("last_import_id = :id", {}, {":id": {"S": import_id}}),
+        )
+        return self._get(district_id, school_id, import_id)
+
+    def rollback(
+        self, district_id: str, school_id: str, import_id: str, actor: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Restores the roster exactly as it was before the school's most recent applied import."""
+        record = self._decidable(district_id, school_id, import_id, SUCCEEDED, "rolled back")
+        holder = f"rollback-{import_id}"
+        self.lease.acquire(district_id, school_id, holder, datetime.now(UTC))
+        try:
+            state, _ = self.schools.get(district_id, school_id)
+            if state is None or state.last_applied_import_id != import_id:
+                raise DecisionRefused("only the school's most recent applied import can be rolled back")
+            entries = list(self.undo.load(district_id, school_id, import_id))
+            self.roster.restore(district_id, school_id, state.generation, entries, holder)
+            counts = tally(self.roster.load(district_id, school_id, state.generation))
+            # The roster is the previous import's again: nothing newer to undo, nothing "identical" to skip.
+            self.schools.update(
+                district_id,
+                school_id,
+                {
+                    "last_applied_import_id": None,
+                    "content_hash": None,
+                    "counts": counts,
+                    "last_upload_status": ROLLED_BACK,
+                },
+            )
+            self._record_action(
+                district_id,
+                school_id,
+                import_id,
+                record,
+                "rollback",
+                actor,
+                ROLLED_BACK,
+                SUCCEEDED,
+                {"counts_after_rollback": counts},
+            )
+        finally:
+            self.lease.release(district_id, school_id, holder)
+        return self._get(district_id, school_id, import_id)
+
+    def _get(self, district_id: str, school_id: str, import_id: str) -> dict[str, Any]:
+        record = self.records.get(district_id, school_id, import_id)
+        if record is None:
+            raise RecordNotFound(f"no import {import_id[:64]} for this school")
+        return record
+
+    def _decidable(
+        self, district_id: str, school_id: str, import_id: str, status: str, verb: str
+    ) -> dict[str, Any]:
+        record = self._get(district_id, school_id, import_id)
+        if record["status"] != status:
+            raise DecisionRefused(f"this import is {record['status']}; only a {status} import can be {verb}")
+        return record
+
+    def _record_action(
+        self,
+        district_id: str,
+        school_id: str,
+        import_id: str,
+        record: dict[str, Any],
+        action: str,
+        actor: dict[str, Any],
+        status: str,
+        expected: str,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        now = datetime.now(UTC).isoformat()
+        actions = [*record.get("actions", []), {"action": action, "at": now, **actor}]
+        fields = {"status": status, "modified_at": now, "actions": actions, **(extra or {})}
+        if not self.records.update(district_id, school_id, import_id, fields, expected_status=expected):
+            raise DecisionRefused("someone else decided on this import at the same moment; reload it")
+        logger.info(
+            "import decision",
+            extra={"action": action, "school_id": school_id, "import_id": import_id, "by": actor.get("by")},
+        )
 
     # ------------------------------------------------------------------ records
     def _base_record(

@@ -31,6 +31,15 @@ def recovered_message(status: AlertStatus) -> tuple[str, str]:
     return subject[:100], body
 
 
+def held_message(district_id: str, school_id: str, import_id: str, reason: str) -> tuple[str, str]:
+    subject = f"SIS import held for review: school {school_id} ({district_id})"
+    body = (
+        f"An upload for school {school_id} in district {district_id} was held and has not changed the "
+        f"roster.\n{reason}\nImport: {import_id}. Approve or discard it on the Imports page."
+    )
+    return subject[:100], body
+
+
 class AlertTopic:
     def __init__(self, client: Any, topic_arn: str | None):
         self._client = client

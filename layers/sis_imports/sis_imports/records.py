@@ -22,8 +22,11 @@ SUCCEEDED = "succeeded"
 FAILED = "failed"
 BLOCKED = "blocked"
 HELD = "held"
-STATUSES = (PROCESSING, SUCCEEDED, FAILED, BLOCKED, HELD)
-FINISHED = (SUCCEEDED, FAILED, BLOCKED)
+# After a decision by an administrator (issue #6): a held import discarded, an applied one rolled back.
+DISCARDED = "discarded"
+ROLLED_BACK = "rolled_back"
+STATUSES = (PROCESSING, SUCCEEDED, FAILED, BLOCKED, HELD, DISCARDED, ROLLED_BACK)
+FINISHED = (SUCCEEDED, FAILED, BLOCKED, DISCARDED, ROLLED_BACK)
 
 IMPORT_ID = re.compile(r"^\d{8}T\d{12}Z-[0-9a-f]{10}$")
 # A district bundle's own record (for failures before any school is known) lives under this name.

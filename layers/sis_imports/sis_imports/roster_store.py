@@ -65,6 +65,32 @@ class RosterStore:
             self._flush(batch, stats)
         return stats
 
+    def restore(
+        self,
+        district_id: str,
+        school_id: str,
+        generation: str,
+        entries: Iterable[tuple[str, str, StoredRecord | None]],
+        import_id: str,
+    ) -> WriteStats:
+        """Puts each record back as it was; a record that did not exist before is deleted."""
+        pk = partition_key(district_id, school_id, generation)
+        stats = WriteStats()
+        batch: list[dict[str, Any]] = []
+        for entity, record_id, before in entries:
+            if before is None:
+                key = {"pk": {"S": pk}, "sk": {"S": f"{ENTITY_CODES[entity]}#{record_id}"}}
+                batch.append({"DeleteRequest": {"Key": key}})
+            else:
+                change = Change(entity, record_id, before.values, before.active, before.since, None)
+                batch.append({"PutRequest": {"Item": _item(pk, change, import_id)}})
+            if len(batch) == BATCH_SIZE:
+                self._flush(batch, stats)
+                batch = []
+        if batch:
+            self._flush(batch, stats)
+        return stats
+
     def _flush(self, batch: list[dict[str, Any]], stats: WriteStats) -> None:
         stats.items += len(batch)
         pending: dict[str, Any] = {self._table: batch}
@@ -76,6 +102,19 @@ class RosterStore:
                 return
             time.sleep(min(0.05 * 2**attempt, 5.0))
         raise RuntimeError("DynamoDB kept refusing roster writes; the import will be retried")
+
+
+def tally(roster: StoredRoster) -> dict[str, dict[str, int]]:
+    """Counts as they stand, for a roster that no import just changed (after a rollback)."""
+    return {
+        entity: {
+            "total": len(records),
+            "new": 0,
+            "dropped": 0,
+            "active": sum(record.active for record in records.values()),
+        }
+        for entity, records in roster.items()
+    }
 
 
 def _item(pk: str, change: Change, import_id: str) -> dict[str, Any]:

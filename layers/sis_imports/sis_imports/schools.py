@@ -36,6 +36,7 @@ class SchoolState:
     counts: dict[str, Any] | None = None
     alert: dict[str, Any] | None = None
     processing_since: str | None = None
+    last_applied_import_id: str | None = None  # the import a rollback would undo
     settings: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -44,17 +45,19 @@ class SchoolState:
         known = {name for name in cls.__dataclass_fields__}
         return cls(**{key: value for key, value in data.items() if key in known})
 
-    def own_calendar(self) -> SchoolCalendar | None:
-        return SchoolCalendar.model_validate(self.calendar) if self.calendar else None
 
-
-def effective_calendar(
-    state: SchoolState | None, district_calendar: dict[str, Any] | None
-) -> SchoolCalendar | None:
+def effective_calendar(state: SchoolState | None, district: dict[str, Any] | None) -> SchoolCalendar | None:
     """A school's own calendar, else the district's default, else none."""
     if state is not None and state.calendar:
         return SchoolCalendar.model_validate(state.calendar)
-    return SchoolCalendar.model_validate(district_calendar) if district_calendar else None
+    default = (district or {}).get("calendar")
+    return SchoolCalendar.model_validate(default) if default else None
+
+
+def effective_setting(state: SchoolState | None, district: dict[str, Any] | None, name: str) -> Any:
+    """A school's own setting, else the district's, else None."""
+    own = (state.settings or {}).get(name) if state else None
+    return own if own is not None else ((district or {}).get("settings") or {}).get(name)
 
 
 def parse_time(value: str | None) -> datetime | None:
@@ -70,7 +73,7 @@ class Schools:
         return {"district_id": {"S": district_id}, "school_id": {"S": school_id}}
 
     def get(self, district_id: str, school_id: str) -> tuple[SchoolState | None, dict[str, Any] | None]:
-        """The school's state and the district's default calendar, in one BatchGetItem."""
+        """The school's state and the district's own item (default calendar, settings), in one BatchGetItem."""
         response = self._client.batch_get_item(
             RequestItems={
                 self._table: {
@@ -79,20 +82,21 @@ class Schools:
                 }
             }
         )
-        state, district_calendar = None, None
+        state, district = None, None
         for item in response["Responses"].get(self._table, []):
             if item["school_id"]["S"] == DISTRICT_ITEM:
-                district_calendar = from_item(item).get("calendar")
+                district = from_item(item)
             else:
                 state = SchoolState.from_item(item)
-        return state, district_calendar
+        return state, district
 
-    def district_calendar(self, district_id: str) -> dict[str, Any] | None:
+    def district(self, district_id: str) -> dict[str, Any] | None:
+        """The district's own item: its default calendar and settings."""
         response = self._client.get_item(
             TableName=self._table, Key=self._key(district_id, DISTRICT_ITEM), ConsistentRead=True
         )
         item = response.get("Item")
-        return from_item(item).get("calendar") if item else None
+        return from_item(item) if item else None
 
     def update(
         self,
@@ -177,3 +181,7 @@ class Schools:
     def set_calendar(self, district_id: str, school_id: str | None, calendar: SchoolCalendar) -> None:
         """Stores a school's calendar, or the district default when school_id is None."""
         self.update(district_id, school_id or DISTRICT_ITEM, {"calendar": calendar.model_dump(mode="json")})
+
+    def set_settings(self, district_id: str, school_id: str | None, settings: dict[str, Any]) -> None:
+        """Stores a school's settings, or the district's when school_id is None."""
+        self.update(district_id, school_id or DISTRICT_ITEM, {"settings": settings})

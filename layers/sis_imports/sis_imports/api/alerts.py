@@ -43,20 +43,18 @@ def status_of(
 )
 def school_alert(district_id: str, school_id: str) -> dict[str, Any]:
     require_school(Principal.from_event(router.current_event.raw_event), district_id, school_id)
-    state, district_calendar = services().schools.get(district_id, school_id)
-    return status_of(
-        state, district_id, school_id, effective_calendar(state, district_calendar), request_time()
-    )
+    state, district = services().schools.get(district_id, school_id)
+    return status_of(state, district_id, school_id, effective_calendar(state, district), request_time())
 
 
 @router.get("/districts/<district_id>/alerts", summary="Every school's alert status", tags=["alerts"])
 def district_alerts(district_id: str) -> dict[str, Any]:
     require_district_admin(Principal.from_event(router.current_event.raw_event), district_id)
     schools = services().schools
-    district_calendar = schools.district_calendar(district_id)
+    district = schools.district(district_id)
     now = request_time()
     items = [
-        status_of(state, district_id, state.school_id, effective_calendar(state, district_calendar), now)
+        status_of(state, district_id, state.school_id, effective_calendar(state, district), now)
         for state in schools.in_district(district_id)
     ]
     return {"items": items}

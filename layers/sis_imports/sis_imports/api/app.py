@@ -8,15 +8,21 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
-from sis_imports.api import alerts, calendars, history
+from sis_imports.api import alerts, calendars, decisions, history, settings
 from sis_imports.api.access import BadPath, Forbidden, Unauthenticated
+from sis_imports.importer import DecisionRefused, RecordNotFound
+from sis_imports.lease import SchoolBusy
+from sis_imports.model import UploadRejected
 from sis_imports.observability import logger
 from sis_imports.records import BadCursor
+from sis_imports.undo_log import UndoLogMissing
 
 app = APIGatewayHttpResolver(enable_validation=True)
 app.include_router(history.router)
 app.include_router(calendars.router)
 app.include_router(alerts.router)
+app.include_router(decisions.router)
+app.include_router(settings.router)
 
 
 def _json(status: int, body: dict[str, Any]) -> Response:
@@ -42,6 +48,23 @@ def _bad_request(exc: ValueError) -> Response:
 @app.exception_handler(NotFoundError)
 def _not_found(exc: NotFoundError) -> Response:
     return _json(404, {"message": exc.msg})
+
+
+@app.exception_handler(RecordNotFound)
+def _no_record(exc: RecordNotFound) -> Response:
+    return _json(404, {"message": str(exc)})
+
+
+@app.exception_handler(DecisionRefused)
+@app.exception_handler(UndoLogMissing)
+@app.exception_handler(SchoolBusy)
+def _conflict(exc: Exception) -> Response:
+    return _json(409, {"message": str(exc)})
+
+
+@app.exception_handler(UploadRejected)
+def _upload_unusable(exc: UploadRejected) -> Response:
+    return _json(409, {"message": f"the held upload can no longer be read: {exc.message}"})
 
 
 @app.exception_handler(RequestValidationError)

@@ -20,8 +20,8 @@ router = Router()
 )
 def get_school_calendar(district_id: str, school_id: str) -> dict[str, Any]:
     require_school(Principal.from_event(router.current_event.raw_event), district_id, school_id)
-    state, district_calendar = services().schools.get(district_id, school_id)
-    calendar = effective_calendar(state, district_calendar)
+    state, district = services().schools.get(district_id, school_id)
+    calendar = effective_calendar(state, district)
     if calendar is None:
         raise NotFoundError("no calendar is set for this school or its district")
     inherited = not (state and state.calendar)
@@ -45,7 +45,7 @@ def put_school_calendar(district_id: str, school_id: str, calendar: SchoolCalend
 @router.get("/districts/<district_id>/calendar", summary="The district's default calendar", tags=["calendar"])
 def get_district_calendar(district_id: str) -> dict[str, Any]:
     require_district_member(Principal.from_event(router.current_event.raw_event), district_id)
-    calendar = services().schools.district_calendar(district_id)
+    calendar = (services().schools.district(district_id) or {}).get("calendar")
     if calendar is None:
         raise NotFoundError("no district calendar is set")
     return calendar

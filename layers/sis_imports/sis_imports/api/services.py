@@ -7,6 +7,7 @@ from functools import cached_property
 
 from sis_imports.aws import Clients
 from sis_imports.config import Settings, settings
+from sis_imports.importer import Importer
 from sis_imports.records import ImportRecords
 from sis_imports.schools import Schools
 
@@ -23,6 +24,11 @@ class Services:
     @cached_property
     def schools(self) -> Schools:
         return Schools(self.clients.dynamodb, self.settings.schools_table)
+
+    @cached_property
+    def importer(self) -> Importer:
+        """Approve and rollback apply rosters exactly as the importer does."""
+        return Importer(self.settings, self.clients)
 
 
 _services: Services | None = None

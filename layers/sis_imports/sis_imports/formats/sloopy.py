@@ -107,6 +107,8 @@ def _read_file(
                 continue
             if line == OVERLONG_LINE[:-1] or "\x00" in line:
                 tally.bad += 1
+                if entity != ENROLLMENTS and line != OVERLONG_LINE[:-1]:
+                    builder.skipped(school_id, entity, line.split("\t", 1)[0].replace("\x00", ""))
                 issues.warn(name, line_no, "bad_row", "line is too long or holds NUL bytes; row skipped")
                 continue
             fields = line.split("\t")
