@@ -122,14 +122,18 @@ def test_uploader_policy_is_fenced_by_the_principals_district_tag():
     assert statement["Condition"] == {"StringLike": {"aws:PrincipalTag/district_id": "?*"}}
 
 
-def test_every_api_route_sits_behind_the_jwt_authorizer_and_is_throttled():
+def test_every_api_route_sits_behind_the_jwt_authorizer_but_the_page_and_is_throttled():
     api = RESOURCES["HttpApi"]["Properties"]
     assert api["Auth"]["DefaultAuthorizer"] == "CognitoJwt"
     assert api["DefaultRouteSettings"]["ThrottlingRateLimit"] > 0
+    public = set()
     for resource in RESOURCES.values():
         for event in resource.get("Properties", {}).get("Events", {}).values():
-            if event["Type"] == "HttpApi":
-                assert "Auth" not in event["Properties"], event
+            if event["Type"] == "HttpApi" and "Auth" in event["Properties"]:
+                assert event["Properties"]["Auth"] == {"Authorizer": "NONE"}
+                public.add((event["Properties"]["Method"], event["Properties"]["Path"]))
+    # Only the page's static assets are open.
+    assert public == {("GET", "/"), ("GET", "/assets/{name}")}
 
 
 def test_failures_have_dead_letter_queues_and_alarms():

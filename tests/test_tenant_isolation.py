@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sis_imports.local.events import claims_for
-from sis_imports.local.template import Stack, http_routes
+from sis_imports.local.template import Stack, http_routes, public_routes
 
 from .conftest import TEMPLATE
 from .uploads import SLOOPY_SCHOOL, make_zip
@@ -20,7 +20,8 @@ CALENDAR = {
     "timezone": "America/Chicago",
     "breaks": [],
 }
-ROUTES = sorted(http_routes(Stack(TEMPLATE)))
+PUBLIC = public_routes(Stack(TEMPLATE))
+ROUTES = sorted(r for r in http_routes(Stack(TEMPLATE)) if (r[0], r[1]) not in PUBLIC)
 ROLES = ["district_admin", "school_admin", "sys_admin", "teacher", "student", None]
 TARGETS = {"own school": ("d1", "CTS"), "other school": ("d1", "LHS"), "other district": ("d2", "CTS")}
 
@@ -87,3 +88,18 @@ def test_isolation_matrix(world, method, path, function, role, target):
     else:
         assert response["statusCode"] == want, response["body"]
     assert "Traceback" not in response["body"]
+
+
+@pytest.mark.parametrize("path", ["/", "/assets/app.js", "/assets/style.css"])
+def test_the_page_and_its_assets_need_no_token_and_hold_no_data(world, path):
+    cloud, _ = world
+    response = cloud.api("GET", path, None, AT)
+    assert response["statusCode"] == 200
+    assert "default-src 'none'" in response["headers"]["Content-Security-Policy"]
+    assert "CTS" not in response["body"] and "Garcia" not in response["body"]
+
+
+def test_only_known_assets_are_served(world):
+    cloud, _ = world
+    assert cloud.api("GET", "/assets/..%2Fapi%2Fapp.py", None, AT)["statusCode"] == 404
+    assert cloud.api("GET", "/assets/secrets.txt", None, AT)["statusCode"] == 404

@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
-from sis_imports.api import alerts, calendars, decisions, history, settings
+from sis_imports.api import alerts, calendars, decisions, history, page, settings
 from sis_imports.api.access import BadPath, Forbidden, Unauthenticated
 from sis_imports.importer import DecisionRefused, RecordNotFound
 from sis_imports.lease import SchoolBusy
@@ -23,6 +23,7 @@ app.include_router(calendars.router)
 app.include_router(alerts.router)
 app.include_router(decisions.router)
 app.include_router(settings.router)
+app.include_router(page.router)
 
 
 def _json(status: int, body: dict[str, Any]) -> Response:

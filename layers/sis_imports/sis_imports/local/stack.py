@@ -25,10 +25,19 @@ from urllib.parse import parse_qsl, urlsplit
 import boto3
 from moto.server import ThreadedMotoServer
 
+from sis_imports import config
+from sis_imports.api.services import use_services
 from sis_imports.local import tokens
 from sis_imports.local.events import http_event, schedule_event
 from sis_imports.local.lambdas import Handler, LambdaContext, load_handler
-from sis_imports.local.template import Stack, create_stack, http_routes, load_template, upload_trigger
+from sis_imports.local.template import (
+    Stack,
+    create_stack,
+    http_routes,
+    load_template,
+    public_routes,
+    upload_trigger,
+)
 
 NOTIFICATION_QUEUE = "local-upload-notifications"
 LOCAL_CREDENTIALS = {
@@ -55,6 +64,7 @@ class LocalStack:
     api_port: int = 0
     tick_every: float | None = None
     quiet: bool = False  # the demo tells its own story; handler logs and metrics stay out of it
+    deliver_uploads: bool = True  # tests that set an upload's arrival time invoke the importer themselves
     host: str = "127.0.0.1"
     secret: str = field(default_factory=tokens.new_secret)
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("sis-imports.local"))
@@ -68,6 +78,10 @@ class LocalStack:
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
+        # The stack sets the functions' environment in this process; stop() puts the old one back.
+        self._saved_environment = dict(os.environ)
+        config.settings.cache_clear()
+        use_services(None)
         self._moto = ThreadedMotoServer(ip_address=self.host, port=self.aws_port, verbose=False)
         self._moto.start()
         self.aws_port = self._moto.get_host_and_port()[1]
@@ -85,6 +99,7 @@ class LocalStack:
         warnings.filterwarnings("ignore", message="No application metrics to publish")
         self.bucket = self.stack.refs["UploadBucket"]
         self._queue_url = self._subscribe_uploads(session)
+        self._public = public_routes(self.stack)
         self._routes = [
             (method, _route_pattern(path), path, function)
             for method, path, function in http_routes(self.stack)
@@ -93,7 +108,8 @@ class LocalStack:
         self.api_port = self._api.server_address[1]
         self.api_url = f"http://{self.host}:{self.api_port}"
         self._spawn(self._api.serve_forever, "api")
-        self._spawn(self._deliver_uploads, "s3-deliveries")
+        if self.deliver_uploads:
+            self._spawn(self._deliver_uploads, "s3-deliveries")
         checker, every = self._checker()
         self._spawn(lambda: self._run_checker(checker, every), "checker")
 
@@ -103,6 +119,10 @@ class LocalStack:
         for thread in self._threads:
             thread.join(timeout=5)
         self._moto.stop()
+        os.environ.clear()
+        os.environ.update(self._saved_environment)
+        config.settings.cache_clear()
+        use_services(None)
 
     def _spawn(self, target: Any, name: str) -> None:
         thread = threading.Thread(target=target, name=name, daemon=True)
@@ -176,11 +196,13 @@ class LocalStack:
                 self.log.exception("checker failed")
 
     # ------------------------------------------------------------------ HTTP API
-    def route(self, method: str, path: str) -> tuple[str, str, dict[str, str]] | None:
+    def route(self, method: str, path: str) -> tuple[str, str, dict[str, str], bool] | None:
+        """(function, route key, path parameters, whether the route is public) for a request."""
         for route_method, pattern, template_path, function in self._routes:
             found = pattern.match(path)
             if found and route_method == method:
-                return function, f"{method} {template_path}", found.groupdict()
+                public = (method, template_path) in self._public
+                return function, f"{method} {template_path}", found.groupdict(), public
         return None
 
 
@@ -198,9 +220,9 @@ def _api_request_handler(stack: LocalStack) -> type[BaseHTTPRequestHandler]:
             match = stack.route(method, url.path)
             if match is None:
                 return self._reply(HTTPStatus.NOT_FOUND, {"message": "Not Found"})
-            function, route_key, params = match
+            function, route_key, params, public = match
             claims = tokens.verify(stack.secret, self.headers.get("Authorization", ""), time.time())
-            if claims is None:  # what the JWT authorizer answers
+            if claims is None and not public:  # what the JWT authorizer answers
                 return self._reply(HTTPStatus.UNAUTHORIZED, {"message": "Unauthorized"})
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length).decode("utf-8", errors="replace") if length else None

@@ -178,6 +178,17 @@ def http_routes(stack: Stack) -> list[tuple[str, str, str]]:
     return routes
 
 
+def public_routes(stack: Stack) -> set[tuple[str, str]]:
+    """(method, path) of the HttpApi routes the template leaves without an authorizer."""
+    public = set()
+    for function in stack.resources("AWS::Serverless::Function").values():
+        for event in function["Properties"].get("Events", {}).values():
+            props = event["Properties"]
+            if event["Type"] == "HttpApi" and props.get("Auth", {}).get("Authorizer") == "NONE":
+                public.add((props["Method"].upper(), props["Path"]))
+    return public
+
+
 def handler_location(stack: Stack, logical_id: str) -> tuple[str, str]:
     """(CodeUri, 'module.function') of a function, as Lambda would load it."""
     props = stack.template["Resources"][logical_id]["Properties"]
