@@ -15,7 +15,7 @@ PYTHON_LAMBDA ?= $(shell for p in $$HOME/.pyenv/versions/3.13*/bin/python3.13 $$
 LAMBDA_VENV := .tools/lambda313
 BOTO3 := $(shell sed -n 's/.*"\(boto3==[0-9.]*\)".*/\1/p' pyproject.toml | head -n 1)
 
-.PHONY: test lint typecheck unit template security audit artifact demo build layer-requirements clean
+.PHONY: test lint typecheck unit template security audit artifact bench bench-smoke demo build layer-requirements clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,7 +40,7 @@ layer-requirements: $(BIN)/.installed
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check layers functions tests tools
+	$(BIN)/ruff format --check layers functions tests tools benchmarks
 
 typecheck: $(BIN)/.installed
 	$(BIN)/mypy
@@ -63,7 +63,14 @@ audit: $(BIN)/.installed
 	$(BIN)/pip install --quiet pip-audit==2.10.1
 	$(BIN)/pip-audit --strict -r layers/sis_imports/requirements.txt
 
-test: lint typecheck unit template security artifact
+# The benchmark (docs/performance.md); the smoke run asserts the exact write-count targets.
+bench: $(BIN)/.installed
+	$(BIN)/python benchmarks/run.py --json benchmarks/out.json
+
+bench-smoke: $(BIN)/.installed
+	$(BIN)/python benchmarks/run.py --smoke
+
+test: lint typecheck unit template security artifact bench-smoke
 
 build: $(SAM)
 	$(SAM) build

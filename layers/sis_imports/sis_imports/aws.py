@@ -22,8 +22,9 @@ class Clients:
     def _client(self, name: str) -> Any:
         client = self._cache.get(name)
         if client is None:
-            session: Any = self.session or boto3.session.Session()
-            client = self._cache[name] = session.client(name, config=_CONFIG)
+            # Without an injected session, boto3's default one: credentials are resolved once per container.
+            factory: Any = self.session.client if self.session is not None else boto3.client
+            client = self._cache[name] = factory(name, config=_CONFIG)
         return client
 
     @property

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from sis_imports.issues import IssueLog
 from sis_imports.model import (
     COURSES,
+    ENROLLMENT_SEPARATOR,
     ENROLLMENTS,
     ENTITIES,
     SECTIONS,
@@ -55,13 +56,17 @@ class SchoolSnapshot:
 
 
 class SnapshotBuilder:
-    """Collects rows into per-school snapshots, skipping bad rows with a warning."""
+    """Collects rows into per-school snapshots, skipping bad rows with a warning.
+
+    Every parser reads enrollments last, so an enrollment's section and student are checked as it
+    arrives, with its own file and line. A section's course and teacher are checked at the end
+    (OneRoster lists classes before courses); sections are few, so only theirs are remembered.
+    """
 
     def __init__(self, issues: IssueLog):
         self.issues = issues
         self.schools: dict[str, SchoolSnapshot] = {}
-        # Where each record came from, so reference problems can name a file and line.
-        self._origin: dict[tuple[str, str, str], tuple[str, int]] = {}
+        self._section_origin: dict[tuple[str, str], tuple[str, int]] = {}
 
     def school(self, school_id: str) -> SchoolSnapshot:
         snapshot = self.schools.get(school_id)
@@ -71,12 +76,24 @@ class SnapshotBuilder:
 
     # -- rows -------------------------------------------------------------
     def add(
-        self, school_id: str, entity: str, record_id: str, values: tuple[str, ...], file: str, line: int
+        self,
+        school_id: str,
+        entity: str,
+        record_id: str,
+        values: tuple[str, ...],
+        file: str,
+        line: int,
+        *,
+        checked: bool = False,
     ) -> bool:
-        """Adds one record; returns False (with a warning) when the row is skipped."""
-        snapshot = self.school(school_id)
+        """Adds one record; returns False (with a warning) when the row is skipped.
+
+        `checked` says the caller has already found no control character in the row and no value
+        longer than MAX_TEXT_LENGTH (Sloopy checks a whole line at once, far cheaper than per value).
+        """
+        snapshot = self.schools.get(school_id) or self.school(school_id)
         record_id = record_id.strip()
-        if not record_id or len(record_id) > MAX_ID_LENGTH or _CONTROL.search(record_id):
+        if not record_id or len(record_id) > MAX_ID_LENGTH or (not checked and _CONTROL.search(record_id)):
             self.issues.warn(
                 file,
                 line,
@@ -85,19 +102,20 @@ class SnapshotBuilder:
                 school_id,
             )
             return False
-        values = tuple(value.strip() for value in values)
-        for value in values:
-            if len(value) > MAX_TEXT_LENGTH or _CONTROL.search(value):
-                snapshot.protected[entity].add(record_id)
-                self.issues.warn(
-                    file,
-                    line,
-                    "bad_value",
-                    f"{_singular(entity)} {record_id}: a value is "
-                    "too long or has control characters; row skipped",
-                    school_id,
-                )
-                return False
+        values = tuple(map(str.strip, values))
+        if not checked:
+            for value in values:
+                if len(value) > MAX_TEXT_LENGTH or _CONTROL.search(value):
+                    snapshot.protected[entity].add(record_id)
+                    self.issues.warn(
+                        file,
+                        line,
+                        "bad_value",
+                        f"{_singular(entity)} {record_id}: a value is "
+                        "too long or has control characters; row skipped",
+                        school_id,
+                    )
+                    return False
         records = snapshot.records[entity]
         if record_id in records:
             self.issues.warn(
@@ -109,13 +127,17 @@ class SnapshotBuilder:
             )
             return False
         records[record_id] = values
-        self._origin[(school_id, entity, record_id)] = (file, line)
+        if entity == SECTIONS:
+            self._section_origin[(school_id, record_id)] = (file, line)
         return True
 
-    def add_enrollment(self, school_id: str, section_id: str, student_id: str, file: str, line: int) -> bool:
+    def add_enrollment(
+        self, school_id: str, section_id: str, student_id: str, file: str, line: int, *, checked: bool = False
+    ) -> bool:
+        snapshot = self.schools.get(school_id) or self.school(school_id)
         section_id, student_id = section_id.strip(), student_id.strip()
         for part in (section_id, student_id):
-            if not part or len(part) > MAX_ID_LENGTH or _CONTROL.search(part):
+            if not part or len(part) > MAX_ID_LENGTH or (not checked and _CONTROL.search(part)):
                 self.issues.warn(
                     file,
                     line,
@@ -126,7 +148,30 @@ class SnapshotBuilder:
                 )
                 return False
         key = enrollment_id(section_id, student_id)
-        records = self.school(school_id).records[ENROLLMENTS]
+        if section_id not in snapshot.records[SECTIONS]:
+            snapshot.protected[ENROLLMENTS].add(key)
+            if section_id not in snapshot.protected[SECTIONS]:  # a skipped section was reported already
+                self.issues.warn(
+                    file,
+                    line,
+                    "unknown_reference",
+                    f"enrollment of student {student_id} names "
+                    f"section {section_id}, which is not in the upload; row skipped",
+                    school_id,
+                )
+            return False
+        if student_id not in snapshot.records[STUDENTS]:
+            snapshot.protected[ENROLLMENTS].add(key)
+            self.issues.warn(
+                file,
+                line,
+                "unknown_reference",
+                f"enrollment in section {section_id} names "
+                f"student {student_id}, which is not in the upload; row skipped",
+                school_id,
+            )
+            return False
+        records = snapshot.records[ENROLLMENTS]
         if key in records:
             self.issues.warn(
                 file,
@@ -137,7 +182,6 @@ class SnapshotBuilder:
             )
             return False
         records[key] = ()
-        self._origin[(school_id, ENROLLMENTS, key)] = (file, line)
         return True
 
     def skipped(self, school_id: str, entity: str, record_id: str) -> None:
@@ -147,52 +191,37 @@ class SnapshotBuilder:
 
     # -- references ---------------------------------------------------------
     def finish(self) -> dict[str, SchoolSnapshot]:
-        """Drops records whose references do not resolve, then returns the snapshots."""
+        """Drops sections whose course or teacher is not in the upload, then returns the snapshots."""
         for school_id, snapshot in self.schools.items():
-            self._check_sections(school_id, snapshot)
-            self._check_enrollments(school_id, snapshot)
-        self._origin.clear()
+            dropped = self._check_sections(school_id, snapshot)
+            if dropped:
+                # Their enrollments were accepted as they arrived: keep them as stored, unchanged.
+                enrollments = snapshot.records[ENROLLMENTS]
+                for key in [k for k in enrollments if k.partition(ENROLLMENT_SEPARATOR)[0] in dropped]:
+                    del enrollments[key]
+                    snapshot.protected[ENROLLMENTS].add(key)
+        self._section_origin.clear()
         return self.schools
 
-    def _check_sections(self, school_id: str, snapshot: SchoolSnapshot) -> None:
+    def _check_sections(self, school_id: str, snapshot: SchoolSnapshot) -> set[str]:
         courses, teachers = snapshot.records[COURSES], snapshot.records[TEACHERS]
         sections = snapshot.records[SECTIONS]
+        dropped: set[str] = set()
         for section_id, (course_id, teacher_id, _period, _term) in list(sections.items()):
-            problem = None
             if course_id not in courses:
                 problem = (
                     f"section {section_id} names course {course_id or '(blank)'}, which is not in the upload"
                 )
             elif teacher_id and teacher_id not in teachers:
                 problem = f"section {section_id} names teacher {teacher_id}, which is not in the upload"
-            if problem:
-                self._drop(school_id, snapshot, SECTIONS, section_id, "unknown_reference", problem)
-
-    def _check_enrollments(self, school_id: str, snapshot: SchoolSnapshot) -> None:
-        sections, students = snapshot.records[SECTIONS], snapshot.records[STUDENTS]
-        protected_sections = snapshot.protected[SECTIONS]
-        for key in list(snapshot.records[ENROLLMENTS]):
-            section_id, _, student_id = key.partition("\t")
-            if section_id not in sections:
-                if section_id in protected_sections:
-                    # The section's own row was skipped and already reported: keep quiet, keep state.
-                    del snapshot.records[ENROLLMENTS][key]
-                    snapshot.protected[ENROLLMENTS].add(key)
-                    continue
-                problem = f"enrollment of student {student_id} names section {section_id}, which is not in the upload"
-            elif student_id not in students:
-                problem = f"enrollment in section {section_id} names student {student_id}, which is not in the upload"
             else:
                 continue
-            self._drop(school_id, snapshot, ENROLLMENTS, key, "unknown_reference", problem)
-
-    def _drop(
-        self, school_id: str, snapshot: SchoolSnapshot, entity: str, record_id: str, code: str, message: str
-    ) -> None:
-        del snapshot.records[entity][record_id]
-        snapshot.protected[entity].add(record_id)
-        file, line = self._origin.get((school_id, entity, record_id), (None, None))
-        self.issues.warn(file, line, code, message + "; row skipped", school_id)
+            del sections[section_id]
+            snapshot.protected[SECTIONS].add(section_id)
+            dropped.add(section_id)
+            file, line = self._section_origin.get((school_id, section_id), (None, None))
+            self.issues.warn(file, line, "unknown_reference", problem + "; row skipped", school_id)
+        return dropped
 
 
 def _singular(entity: str) -> str:

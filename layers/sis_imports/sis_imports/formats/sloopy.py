@@ -14,7 +14,7 @@ from sis_imports.formats.common import FileStats, RowTally, Scope
 from sis_imports.formats.text import OVERLONG_LINE, TextFile
 from sis_imports.issues import IssueLog
 from sis_imports.model import COURSES, ENROLLMENTS, SECTIONS, STUDENTS, TEACHERS, UploadRejected
-from sis_imports.snapshot import SnapshotBuilder
+from sis_imports.snapshot import MAX_TEXT_LENGTH, SnapshotBuilder
 
 FILE_NAME = re.compile(
     r"^(?:(?P<prefix>.+?)_)?(?P<kind>courses|teachers|students|sections|studentsections)\.txt$", re.IGNORECASE
@@ -28,7 +28,9 @@ FILES: dict[str, tuple[str, int, str]] = {
     "sections": (SECTIONS, 5, "section id, course id, teacher id, period, term"),
     "studentsections": (ENROLLMENTS, 2, "student id, section id"),
 }
-# Read in this order so reference checks see whole files; the builder checks them at the end anyway.
+# Read in this order: an enrollment's student and section are checked as it arrives.
+# Control characters other than the tab; one search per line instead of one per value.
+_BAD_LINE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 ORDER = ("courses", "teachers", "students", "sections", "studentsections")
 
 
@@ -98,18 +100,25 @@ def _read_file(
     tally = RowTally(
         name, f"{width + skip} tab-separated columns: {'school prefix, ' if prefix else ''}{expected}"
     )
-    add = builder.add
+    add, enroll = builder.add, builder.add_enrollment
+    snapshot = builder.school(school_id)
+    students, sections, enrolled = (snapshot.records[e] for e in (STUDENTS, SECTIONS, ENROLLMENTS))
     with archive.open(key) as raw:
         text = TextFile(raw)
         for line_no, raw_line in enumerate(text.lines(), 1):
             line = raw_line.rstrip("\r\n")
             if not line or line.isspace():
                 continue
-            if line == OVERLONG_LINE[:-1] or "\x00" in line:
+            if _BAD_LINE.search(line):  # NUL or another control character, or a runaway line
                 tally.bad += 1
                 if entity != ENROLLMENTS and line != OVERLONG_LINE[:-1]:
                     builder.skipped(school_id, entity, line.split("\t", 1)[0].replace("\x00", ""))
-                issues.warn(name, line_no, "bad_row", "line is too long or holds NUL bytes; row skipped")
+                issues.warn(
+                    name,
+                    line_no,
+                    "bad_row",
+                    "line is too long or holds NUL or control characters; row skipped",
+                )
                 continue
             fields = line.split("\t")
             if skip:
@@ -134,10 +143,19 @@ def _read_file(
                 )
                 continue
             tally.good += 1
+            # The whole line is free of control characters; a short line holds no over-long value.
+            checked = len(line) <= MAX_TEXT_LENGTH
             if entity == ENROLLMENTS:
-                builder.add_enrollment(school_id, fields[1], fields[0], name, line_no)
+                # The common case inline (this file is most of an upload's rows); anything unusual takes
+                # add_enrollment's full path, which reports it.
+                student_id, section_id = fields[0].strip(), fields[1].strip()
+                key = f"{section_id}\t{student_id}"
+                if checked and student_id in students and section_id in sections and key not in enrolled:
+                    enrolled[key] = ()
+                else:
+                    enroll(school_id, section_id, student_id, name, line_no, checked=checked)
             else:
-                add(school_id, entity, fields[0], tuple(fields[1:width]), name, line_no)
+                add(school_id, entity, fields[0], tuple(fields[1:width]), name, line_no, checked=checked)
         if text.used_fallback:
             issues.warn(name, None, "encoding", "file is not UTF-8; read as Windows-1252")
     tally.check(stats)
