@@ -87,27 +87,39 @@ def raw_rows(path: Path) -> tuple[int, float]:
     return rows, time.perf_counter() - started
 
 
-def parse_and_diff(path: Path, scope: Scope) -> float:
+def import_parse(path: Path, scope: Scope) -> None:
+    """What the importer does before writing: a school's upload is parsed and diffed whole; a district
+    bundle is split by school in one streaming pass, then each part is parsed and diffed on its own."""
     from sis_imports.diff import plan_changes
+    from sis_imports.formats.split import split_bundle
 
+    if scope.school_id is not None:
+        for snapshot in read_upload(path, scope, IssueLog()).schools.values():
+            plan_changes({}, snapshot, "bench")
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        _, parts = split_bundle(path, scope.district_id, Path(folder), IssueLog())
+        for school, part in parts.items():
+            snapshot = read_upload(part, Scope(scope.district_id, school), IssueLog()).schools[school]
+            plan_changes({}, snapshot, "bench")
+
+
+def parse_and_diff(path: Path, scope: Scope) -> float:
     started = time.perf_counter()
-    upload = read_upload(path, scope, IssueLog())
-    for snapshot in upload.schools.values():
-        plan_changes({}, snapshot, "bench")
+    import_parse(path, scope)
     return time.perf_counter() - started
 
 
 def peak_rss_mb(path: Path, scope: Scope) -> float:
-    """Parse, validate and diff in a fresh process; its peak resident set size."""
+    """The same work in a fresh process; its peak resident set size."""
     code = (
-        "import resource,sys\nfrom pathlib import Path\nfrom sis_imports.formats import Scope, read_upload\n"
-        "from sis_imports.issues import IssueLog\nfrom sis_imports.diff import plan_changes\n"
-        f"u = read_upload(Path({str(path)!r}), Scope({scope.district_id!r}, {scope.school_id!r}), IssueLog())\n"
-        "for s in u.schools.values(): plan_changes({}, s, 'b')\n"
+        "import resource, sys\nfrom pathlib import Path\n"
+        f"sys.path.insert(0, {str(Path(__file__).parent)!r})\nimport run\n"
+        f"run.import_parse(Path({str(path)!r}), run.Scope({scope.district_id!r}, {scope.school_id!r}))\n"
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return int(done.stdout.strip()) / 1024
+    return int(done.stdout.strip().splitlines()[-1]) / 1024
 
 
 def throughput(folder: Path, label: str, schools: list[SyntheticSchool], scope: Scope, fmt: str) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
-from sis_imports.local.template import Stack, create_stack, load_template
+from sis_imports.local.template import Stack, create_stack, load_template, queue_triggers
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT.parent / "shared" / "samples"
@@ -28,7 +28,7 @@ for _name, _value in TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]
 
 from sis_imports import config  # noqa: E402
 from sis_imports.api.services import use_services  # noqa: E402
-from sis_imports.local.events import http_event, s3_put_event, schedule_event  # noqa: E402
+from sis_imports.local.events import http_event, s3_put_event, schedule_event, sqs_event  # noqa: E402
 from sis_imports.local.lambdas import LambdaContext, load_handler  # noqa: E402
 
 
@@ -66,7 +66,23 @@ class Cloud:
         return self.invoke("ImporterFunction", self.upload(path, key, at))
 
     def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
-        return self.handler(logical_id)(event, LambdaContext(logical_id))
+        result = self.handler(logical_id)(event, LambdaContext(logical_id))
+        if logical_id == "ImporterFunction" and isinstance(result, dict):
+            # A district bundle hands each school to the queue: deliver them as Lambda's SQS source would.
+            done = {(r["school_id"], r["import_id"]): r for r in self.drain_school_queue()}
+            result["imports"] = [done.get((r["school_id"], r["import_id"]), r) for r in result["imports"]]
+        return result
+
+    def drain_school_queue(self) -> list[dict[str, Any]]:
+        sqs = self.client("sqs")
+        ((function, queue),) = queue_triggers(self.stack)
+        url, arn = self.stack.refs[queue], self.stack.arns[queue]
+        results: list[dict[str, Any]] = []
+        while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1).get("Messages", []):
+            handled = self.handler(function)(sqs_event(messages, arn), LambdaContext(function))
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=messages[0]["ReceiptHandle"])
+            results.extend(handled["imports"])
+        return results
 
     def api(self, method: str, path: str, claims: dict[str, str] | None, at: datetime, **kwargs: Any) -> Any:
         return self.invoke("ApiFunction", http_event(method, path, claims=claims, at=at, **kwargs))

@@ -61,11 +61,17 @@ def test_importer_reads_only_under_uploads():
         for name, s in statements()
         if name == "ImporterFunction" and any(a.startswith("s3:") for a in actions(s))
     ]
-    by_prefix = {s["Resource"]["Fn::Sub"].rsplit("/", 2)[-2]: actions(s) for s in reads}
-    # Uploads are only read; the undo logs it keeps for rollback are its only S3 writes.
+    by_prefix = {
+        resource["Fn::Sub"].rsplit("/", 2)[-2]: actions(s)
+        for s in reads
+        for resource in (s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]])
+    }
+    # Uploads are only read; its only S3 writes are the undo logs kept for rollback and the
+    # per-school parts of a district bundle (work/, which expires after a day).
     assert by_prefix == {
         "uploads": ["s3:GetObject", "s3:GetObjectVersion"],
         "rollback": ["s3:GetObject", "s3:PutObject"],
+        "work": ["s3:GetObject", "s3:PutObject"],
     }
 
 
@@ -97,8 +103,12 @@ def test_upload_bucket_is_private_encrypted_versioned_logged_and_expires_uploads
     assert props["LoggingConfiguration"]["DestinationBucketName"] == {"Ref": "AccessLogBucket"}
     rules = {rule["Prefix"]: rule for rule in props["LifecycleConfiguration"]["Rules"]}
     # Raw uploads and the undo logs made from them both hold rows of the upload: both expire.
-    assert set(rules) == {"uploads/", "rollback/"}
-    assert all(rule["ExpirationInDays"] == {"Ref": "UploadRetentionDays"} for rule in rules.values())
+    assert set(rules) == {"uploads/", "rollback/", "work/"}
+    assert rules["uploads/"]["ExpirationInDays"] == rules["rollback/"]["ExpirationInDays"] == {
+        "Ref": "UploadRetentionDays"
+    }
+    # A bundle's per-school parts are only needed until their import runs.
+    assert rules["work/"]["ExpirationInDays"] == 1
     assert TEMPLATE["Parameters"]["UploadRetentionDays"]["Default"] == 30
     (deny,) = RESOURCES["UploadBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
     assert deny["Effect"] == "Deny" and deny["Condition"]["Bool"]["aws:SecureTransport"] == "false"

@@ -1,14 +1,18 @@
-"""S3 ObjectCreated -> import. Thin: parse the event, call the domain, report."""
+"""S3 ObjectCreated -> import; SQS work item -> one school of a district bundle. Thin: parse, call, report.
+
+A batch of one SQS message per invocation (template.yaml): a failure raises, and SQS retries it.
+"""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import unquote_plus
 
-from aws_lambda_powertools.utilities.data_classes import S3Event
+from aws_lambda_powertools.utilities.data_classes import S3Event, SQSEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from sis_imports.config import settings
-from sis_imports.importer import Importer, Upload
+from sis_imports.importer import Importer, SchoolResult, Upload
 from sis_imports.observability import logger, metrics, tracer
 from sis_imports.timestamps import parse_event_time
 
@@ -27,7 +31,15 @@ def importer() -> Importer:
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    results = []
+    records = event.get("Records") or []
+    if records and records[0].get("eventSource") == "aws:sqs":
+        return {
+            "imports": [
+                _result(importer().run_school_part(json.loads(record.body)))
+                for record in SQSEvent(event).records
+            ]
+        }
+    results: list[dict[str, Any]] = []
     for record in S3Event(event).records:
         obj = record.s3.get_object
         upload = Upload(
@@ -39,13 +51,14 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             size=int(obj.size or 0),
             created_at=parse_event_time(record.event_time),
         )
-        for result in importer().run(upload):
-            results.append(
-                {
-                    "school_id": result.school_id,
-                    "import_id": result.import_id,
-                    "status": result.status,
-                    "duplicate": result.duplicate,
-                }
-            )
+        results.extend(_result(result) for result in importer().run(upload))
     return {"imports": results}
+
+
+def _result(result: SchoolResult) -> dict[str, Any]:
+    return {
+        "school_id": result.school_id,
+        "import_id": result.import_id,
+        "status": result.status,
+        "duplicate": result.duplicate,
+    }

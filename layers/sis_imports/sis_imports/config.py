@@ -14,6 +14,7 @@ class Settings(BaseModel):
     schools_table: str = Field(min_length=1)
     alert_topic_arn: str | None = None
     upload_bucket: str | None = None
+    school_queue_url: str | None = None
     importer_timeout_seconds: int = 900
 
     @classmethod
@@ -25,6 +26,7 @@ class Settings(BaseModel):
             schools_table=env.get("SCHOOLS_TABLE", ""),
             alert_topic_arn=env.get("ALERT_TOPIC_ARN") or None,
             upload_bucket=env.get("UPLOAD_BUCKET") or None,
+            school_queue_url=env.get("SCHOOL_QUEUE_URL") or None,
             importer_timeout_seconds=int(env.get("IMPORTER_TIMEOUT_SECONDS", "900")),
         )
 

@@ -14,6 +14,7 @@ The steps, and why they are in this order (docs/data-model.md has the full story
 
 from __future__ import annotations
 
+import json
 import tempfile
 import time
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from sis_imports.config import Settings
 from sis_imports.diff import plan_changes
 from sis_imports.formats import ParsedUpload, read_upload
 from sis_imports.formats.common import Scope
+from sis_imports.formats.split import split_bundle
 from sis_imports.issues import IssueLog
 from sis_imports.lease import SchoolLease
 from sis_imports.model import ENTITIES, UploadRejected
@@ -53,6 +55,13 @@ from sis_imports.undo_log import UndoLog
 from sis_imports.upload_keys import BadKey, scope_of
 
 RECOMMENDED_WINDOW_END_HOUR = 6  # Sloopy should run between midnight and 6am school time
+QUEUED = "queued"  # a district bundle's school, handed to its own invocation
+WORK_PREFIX = "work/"
+
+
+def work_key(district_id: str, import_id: str, school_id: str) -> str:
+    """Where a district bundle's part for one school waits for its import (expires after a day)."""
+    return f"{WORK_PREFIX}{district_id}/{import_id}/{school_id}.zip"
 
 
 @dataclass(frozen=True)
@@ -124,41 +133,105 @@ class Importer:
             logger.info("duplicate delivery ignored", extra={"status": seen["status"]})
             metrics.add_metric(name="DuplicateDeliveries", unit=MetricUnit.Count, value=1)
             return [SchoolResult(record_school, import_id, seen["status"], duplicate=True)]
-        if scope.school_id is None:
-            self.records.claim(self._base_record(scope.district_id, BUNDLE_SCHOOL, import_id, upload, None))
-
         started = time.monotonic()
         issues = IssueLog()
-        scope = self._with_school_settings(scope)
-        try:
-            parsed = self._download_and_parse(upload, scope, issues)
-        except UploadRejected as exc:
-            logger.warning("upload refused", extra={"code": exc.code, "reason": exc.message})
-            issues.error(exc.file, exc.line, exc.code, exc.message)
-            return [self._refuse(scope, import_id, upload, exc, issues)]
-
-        metrics.add_metric(name="RowsRead", unit=MetricUnit.Count, value=sum(parsed.file_rows.values()))
-        results = [
-            self._import_school(scope.district_id, school_id, snapshot, parsed, upload, import_id, issues)
-            for school_id, snapshot in sorted(parsed.schools.items())
-        ]
         if scope.school_id is None:
-            self.records.update(
-                scope.district_id,
-                BUNDLE_SCHOOL,
-                import_id,
-                {
-                    "status": SUCCEEDED,
-                    "modified_at": _now(upload),
-                    "format": parsed.format,
-                    "schools": {result.school_id: result.status for result in results},
-                    **issues.for_school(None),
-                },
-            )
+            results = self._split_bundle(scope, import_id, upload, issues)
+        else:
+            results = [
+                self._import_upload(self._with_school_settings(scope), import_id, upload, upload, issues)
+            ]
         metrics.add_metric(
             name="ImportDuration", unit=MetricUnit.Milliseconds, value=(time.monotonic() - started) * 1000
         )
         return results
+
+    def run_school_part(self, work: dict[str, Any]) -> SchoolResult:
+        """One school of a district bundle, from its work item: the part's rows, the bundle's record fields."""
+        district_id, school_id, import_id = work["district_id"], work["school_id"], work["import_id"]
+        logger.append_keys(import_id=import_id, district_id=district_id)
+        source = work["source"]
+        upload = Upload(
+            source["bucket"],
+            source["key"],
+            source.get("version_id"),
+            source.get("etag", ""),
+            int(source.get("size", 0)),
+            datetime.fromisoformat(work["created_at"]),
+        )
+        part = Upload(source["bucket"], work["part_key"], None, "", 0, upload.created_at)
+        scope = self._with_school_settings(Scope(district_id, school_id))
+        return self._import_upload(scope, import_id, upload, part, IssueLog())
+
+    def _import_upload(
+        self, scope: Scope, import_id: str, upload: Upload, content: Upload, issues: IssueLog
+    ) -> SchoolResult:
+        """Imports one school's upload; `content` is where its bytes are (the upload itself, or a part)."""
+        try:
+            parsed = self._download_and_parse(content, scope, issues)
+        except UploadRejected as exc:
+            logger.warning("upload refused", extra={"code": exc.code, "reason": exc.message})
+            issues.error(exc.file, exc.line, exc.code, exc.message)
+            return self._refuse(scope, import_id, upload, exc, issues)
+        metrics.add_metric(name="RowsRead", unit=MetricUnit.Count, value=sum(parsed.file_rows.values()))
+        assert scope.school_id is not None  # noqa: S101 - a school's upload
+        snapshot = parsed.schools[scope.school_id]
+        return self._import_school(
+            scope.district_id, scope.school_id, snapshot, parsed, upload, import_id, issues
+        )
+
+    @tracer.capture_method
+    def _split_bundle(
+        self, scope: Scope, import_id: str, upload: Upload, issues: IssueLog
+    ) -> list[SchoolResult]:
+        """Splits a district bundle by school in one streaming pass, then imports each school on its own:
+        a work item per school on the queue (each its own Lambda), or here, one school at a time."""
+        self.records.claim(self._base_record(scope.district_id, BUNDLE_SCHOOL, import_id, upload, None))
+        with tempfile.TemporaryDirectory(prefix="bundle-") as folder:
+            bundle = Path(folder) / "bundle.zip"
+            try:
+                self._download(upload, bundle)
+                format_name, parts = split_bundle(bundle, scope.district_id, Path(folder) / "parts", issues)
+            except UploadRejected as exc:
+                logger.warning("upload refused", extra={"code": exc.code, "reason": exc.message})
+                issues.error(exc.file, exc.line, exc.code, exc.message)
+                return [self._refuse(scope, import_id, upload, exc, issues)]
+            bundle.unlink()
+            results = [
+                self._dispatch(scope.district_id, school_id, part, import_id, upload)
+                for school_id, part in parts.items()
+            ]
+        self.records.update(
+            scope.district_id,
+            BUNDLE_SCHOOL,
+            import_id,
+            {
+                "status": SUCCEEDED,
+                "modified_at": _now(upload),
+                "format": format_name,
+                "schools": {result.school_id: result.status for result in results},
+                **issues.for_school(None),
+            },
+        )
+        return results
+
+    def _dispatch(
+        self, district_id: str, school_id: str, part: Path, import_id: str, upload: Upload
+    ) -> SchoolResult:
+        work = {
+            "district_id": district_id,
+            "school_id": school_id,
+            "import_id": import_id,
+            "created_at": upload.created_at.isoformat(),
+            "source": upload.source(),
+            "part_key": work_key(district_id, import_id, school_id),
+        }
+        self.clients.s3.upload_file(str(part), upload.bucket, work["part_key"])
+        if not self.settings.school_queue_url:
+            # No queue: import here, one school at a time, so memory holds one school.
+            return self.run_school_part(work)
+        self.clients.sqs.send_message(QueueUrl=self.settings.school_queue_url, MessageBody=json.dumps(work))
+        return SchoolResult(school_id, import_id, QUEUED)
 
     def _with_school_settings(self, scope: Scope) -> Scope:
         if scope.school_id is None:
@@ -171,11 +244,14 @@ class Importer:
     def _download_and_parse(self, upload: Upload, scope: Scope, issues: IssueLog) -> ParsedUpload:
         with tempfile.TemporaryDirectory(prefix="upload-") as folder:
             path = Path(folder) / "upload.zip"
-            extra = {"VersionId": upload.version_id} if upload.version_id else None
-            with path.open("wb") as sink:
-                # Streams to /tmp in parts: the upload is never held in memory.
-                self.clients.s3.download_fileobj(upload.bucket, upload.key, sink, ExtraArgs=extra)
+            self._download(upload, path)
             return read_upload(path, scope, issues)
+
+    def _download(self, upload: Upload, path: Path) -> None:
+        extra = {"VersionId": upload.version_id} if upload.version_id else None
+        with path.open("wb") as sink:
+            # Streams to /tmp in parts: the upload is never held in memory.
+            self.clients.s3.download_fileobj(upload.bucket, upload.key, sink, ExtraArgs=extra)
 
     def _refuse(
         self, scope: Scope, import_id: str, upload: Upload, exc: UploadRejected, issues: IssueLog

@@ -26,6 +26,18 @@ def matches(archive: UploadArchive) -> bool:
 
 def parse(archive: UploadArchive, builder: SnapshotBuilder, scope: Scope, stats: FileStats) -> None:
     issues = builder.issues
+    check_bulk_bundle(archive, issues)
+    schools = _read_orgs(archive, issues, stats)
+    terms = _read_terms(archive, issues, stats)
+    section_school = _read_classes(archive, builder, schools, terms, scope, stats)
+    _read_courses(archive, builder, schools, scope, stats)
+    roles = _read_roles(archive, issues, stats)
+    _read_users(archive, builder, schools, roles, scope, stats)
+    _read_enrollments(archive, builder, section_school, stats)
+
+
+def check_bulk_bundle(archive: UploadArchive, issues: IssueLog) -> None:
+    """Refuses a bundle that is not a complete bulk export (also before a district bundle is split)."""
     manifest = _read_manifest(archive, issues)
     for name in REQUIRED_BULK:
         mode = manifest.get(f"file.{name}", "absent")
@@ -42,13 +54,6 @@ def parse(archive: UploadArchive, builder: SnapshotBuilder, scope: Scope, stats:
                 f"A OneRoster bulk bundle needs {name}.csv, listed as bulk in manifest.csv.",
                 file=f"{name}.csv",
             )
-    schools = _read_orgs(archive, issues, stats)
-    terms = _read_terms(archive, issues, stats)
-    section_school = _read_classes(archive, builder, schools, terms, scope, stats)
-    _read_courses(archive, builder, stats)
-    roles = _read_roles(archive, issues, stats)
-    _read_users(archive, builder, schools, roles, scope, stats)
-    _read_enrollments(archive, builder, section_school, stats)
 
 
 def _read_manifest(archive: UploadArchive, issues: IssueLog) -> dict[str, str]:
@@ -150,7 +155,13 @@ def _read_classes(
     return section_school
 
 
-def _read_courses(archive: UploadArchive, builder: SnapshotBuilder, stats: FileStats) -> None:
+def _read_courses(
+    archive: UploadArchive,
+    builder: SnapshotBuilder,
+    schools: dict[str, list[str]],
+    scope: Scope,
+    stats: FileStats,
+) -> None:
     key = archive.find("courses.csv")
     needed: dict[str, set[str]] = {}
     for school_id, snapshot in builder.schools.items():
@@ -170,16 +181,30 @@ def _read_courses(archive: UploadArchive, builder: SnapshotBuilder, stats: FileS
         return
     with CsvFile(archive, key, ("sourcedId", "title"), builder.issues) as courses:
         sid, title, status = courses.index("sourcedId"), courses.index("title"), courses.index("status")
+        owner_at = courses.index("orgSourcedId")
         tally = RowTally(courses.name, "sourcedId, title")
         for line, row in courses.rows(tally):
             tally.good += 1
             if status is not None and row[status].strip().lower() == DELETED:
                 continue
             course_id = row[sid].strip()  # type: ignore[index]
-            # A course belongs to every school that has a class of it.
-            for school_id in needed.get(course_id, ()):
+            # A course belongs to the school that owns it and to every school that has a class of it.
+            owners = set(needed.get(course_id, ()))
+            owner = _own_school(row[owner_at].strip() if owner_at is not None else "", schools, scope)
+            if owner in builder.schools:
+                owners.add(owner)
+            for school_id in sorted(owners):
                 builder.add(school_id, COURSES, course_id, (row[title],), courses.name, line)  # type: ignore[index]
         tally.check(stats)
+
+
+def _own_school(org_id: str, schools: dict[str, list[str]], scope: Scope) -> str | None:
+    """The school an org id stands for in this upload, or None (a district, or another school)."""
+    if not org_id:
+        return None
+    if scope.school_id is None:
+        return org_id
+    return scope.school_id if scope.school_id in (org_id, *schools.get(org_id, [])) else None
 
 
 def _read_roles(

@@ -28,7 +28,7 @@ from moto.server import ThreadedMotoServer
 from sis_imports import config
 from sis_imports.api.services import use_services
 from sis_imports.local import tokens
-from sis_imports.local.events import http_event, schedule_event
+from sis_imports.local.events import http_event, schedule_event, sqs_event
 from sis_imports.local.lambdas import Handler, LambdaContext, load_handler
 from sis_imports.local.template import (
     Stack,
@@ -36,6 +36,7 @@ from sis_imports.local.template import (
     http_routes,
     load_template,
     public_routes,
+    queue_triggers,
     upload_trigger,
 )
 
@@ -110,6 +111,8 @@ class LocalStack:
         self._spawn(self._api.serve_forever, "api")
         if self.deliver_uploads:
             self._spawn(self._deliver_uploads, "s3-deliveries")
+        for function, queue in queue_triggers(self.stack):
+            self._spawn(lambda f=function, q=queue: self._deliver_queue(f, q), f"sqs-{queue}")
         checker, every = self._checker()
         self._spawn(lambda: self._run_checker(checker, every), "checker")
 
@@ -179,6 +182,30 @@ class LocalStack:
                     except Exception:
                         self.log.exception("importer failed; Lambda would retry this event")
                 self._sqs.delete_message(QueueUrl=self._queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+    # ------------------------------------------------------------------ SQS -> function
+    def _deliver_queue(self, function: str, queue: str) -> None:
+        """Lambda's SQS event source: one message per invocation; a failure leaves it for a retry."""
+        url, arn = self.stack.refs[queue], self.stack.arns[queue]
+        while not self._stop.is_set():
+            try:
+                messages = self._sqs.receive_message(
+                    QueueUrl=url, MaxNumberOfMessages=1, WaitTimeSeconds=1
+                ).get("Messages", [])
+            except Exception:  # the server is stopping
+                if self._stop.is_set():
+                    return
+                raise
+            for message in messages:
+                try:
+                    result = self.invoke(function, sqs_event([message], arn))
+                    self.imports_delivered += 1
+                    self.log.info("work item delivered: %s", json.dumps(result))
+                    self._sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+                except Exception:
+                    self.log.exception(
+                        "%s failed on a work item; it stays on %s for a retry", function, queue
+                    )
 
     # ------------------------------------------------------------------ schedule -> checker
     def _checker(self) -> tuple[str, float]:

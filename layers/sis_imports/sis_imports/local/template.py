@@ -167,6 +167,16 @@ def upload_trigger(stack: Stack) -> tuple[str, str]:
     raise LookupError("template.yaml has no S3-triggered function")
 
 
+def queue_triggers(stack: Stack) -> list[tuple[str, str]]:
+    """(function logical id, queue logical id) for every SQS event source in the template."""
+    triggers = []
+    for name, function in stack.resources("AWS::Serverless::Function").items():
+        for event in function["Properties"].get("Events", {}).values():
+            if event["Type"] == "SQS":
+                triggers.append((name, event["Properties"]["Queue"]["Fn::GetAtt"][0]))
+    return triggers
+
+
 def http_routes(stack: Stack) -> list[tuple[str, str, str]]:
     """(method, path, function logical id) for every HttpApi route in the template."""
     routes = []
