@@ -104,9 +104,11 @@ def test_upload_bucket_is_private_encrypted_versioned_logged_and_expires_uploads
     rules = {rule["Prefix"]: rule for rule in props["LifecycleConfiguration"]["Rules"]}
     # Raw uploads and the undo logs made from them both hold rows of the upload: both expire.
     assert set(rules) == {"uploads/", "rollback/", "work/"}
-    assert rules["uploads/"]["ExpirationInDays"] == rules["rollback/"]["ExpirationInDays"] == {
-        "Ref": "UploadRetentionDays"
-    }
+    assert (
+        rules["uploads/"]["ExpirationInDays"]
+        == rules["rollback/"]["ExpirationInDays"]
+        == {"Ref": "UploadRetentionDays"}
+    )
     # A bundle's per-school parts are only needed until their import runs.
     assert rules["work/"]["ExpirationInDays"] == 1
     assert TEMPLATE["Parameters"]["UploadRetentionDays"]["Default"] == 30
