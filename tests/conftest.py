@@ -14,6 +14,7 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+from sis_imports.local.environment import powertools_environment
 from sis_imports.local.template import Stack, create_stack, load_template, queue_triggers
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -21,10 +22,8 @@ SAMPLES = ROOT.parent / "shared" / "samples"
 TEMPLATE = load_template(ROOT / "template.yaml")
 
 # Powertools reads its settings when Logger and Metrics are built, at first import of the
-# package: give it the template's global environment before anything imports it.
-for _name, _value in TEMPLATE["Globals"]["Function"]["Environment"]["Variables"].items():
-    if _name.startswith("POWERTOOLS_") and isinstance(_value, str):
-        os.environ[_name] = _value
+# package: give it the template's global environment before anything imports it, as Lambda does.
+os.environ.update(powertools_environment(TEMPLATE))
 
 from sis_imports import config  # noqa: E402
 from sis_imports.api.services import use_services  # noqa: E402

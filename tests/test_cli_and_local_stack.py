@@ -76,24 +76,32 @@ def test_errors_are_one_line_without_a_traceback(tmp_path: Path):
 @pytest.fixture
 def local_stack(tmp_path: Path):
     aws_port, api_port = free_port(), free_port()
-    env = {**os.environ, "SIS_IMPORTS_HOME": str(tmp_path / "home"), "PYTHONUNBUFFERED": "1"}
-    process = subprocess.Popen(
-        [*CLI, "local", "up", "--aws-port", str(aws_port), "--api-port", str(api_port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    # A person's shell: none of the POWERTOOLS_* settings this test process has.
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("POWERTOOLS_", "AWS_"))}
+    env = {**clean, "SIS_IMPORTS_HOME": str(tmp_path / "home"), "PYTHONUNBUFFERED": "1"}
+    output = tmp_path / "local-up.log"
+    with output.open("w") as sink:
+        process = subprocess.Popen(
+            [*CLI, "local", "up", "--aws-port", str(aws_port), "--api-port", str(api_port)],
+            cwd=ROOT,
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
     deadline = time.monotonic() + 60
     while not (tmp_path / "home" / "local.json").exists():
-        assert process.poll() is None, process.stdout.read() if process.stdout else ""
+        assert process.poll() is None, output.read_text()
         assert time.monotonic() < deadline, "local up did not start"
         time.sleep(0.2)
     yield {"aws": f"http://127.0.0.1:{aws_port}", "api": f"http://127.0.0.1:{api_port}", "env": env}
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=30) == 0
     assert not (tmp_path / "home" / "local.json").exists()
+    log = output.read_text()
+    # The handlers ran with the template's settings, and nothing failed along the way.
+    assert '"service":"sis-imports"' in log and "service_undefined" not in log
+    assert "Traceback" not in log, log[-3000:]
 
 
 def get(url: str, token: str) -> tuple[int, dict]:

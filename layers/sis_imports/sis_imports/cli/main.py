@@ -106,11 +106,10 @@ def _run(args: argparse.Namespace) -> int:
         print(openapi_document())
         return 0
     if args.command == "demo":
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        root = _prepare_handlers(quiet=True)
         from sis_imports.cli import demo
-        from sis_imports.local.template import find_template
 
-        return demo.run(find_template().parent)
+        return demo.run(root)
     if args.command == "local":
         return _local(args)
     if args.command == "upload":
@@ -128,13 +127,13 @@ def _local(args: argparse.Namespace) -> int:
         current = state.load()
         print(tokens.issue(current.secret, claims_for(args.role, args.district, args.school), time.time()))
         return 0
-    from sis_imports.local.stack import LocalStack
-    from sis_imports.local.template import find_template
-
+    # The root handler exists before Powertools' Logger is built, so Powertools keeps its own
+    # JSON lines from being printed twice.
     logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(asctime)s %(name)s %(message)s")
-    stack = LocalStack(
-        find_template().parent, aws_port=args.aws_port, api_port=args.api_port, tick_every=args.tick_every
-    )
+    root = _prepare_handlers(quiet=False)
+    from sis_imports.local.stack import LocalStack
+
+    stack = LocalStack(root, aws_port=args.aws_port, api_port=args.api_port, tick_every=args.tick_every)
     stack.start()
     state.save(state.LocalState(stack.api_url, stack.aws_endpoint, stack.bucket, stack.secret, os.getpid()))
     print(
@@ -144,7 +143,9 @@ def _local(args: argparse.Namespace) -> int:
         flush=True,
     )
     stopping = {"now": False}
-    signal.signal(signal.SIGTERM, lambda *_: stopping.update(now=True))
+    # Both stop it cleanly; SIGINT explicitly, since a shell starts background jobs with it ignored.
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop_signal, lambda *_: stopping.update(now=True))
     try:
         while not stopping["now"]:
             time.sleep(0.2)
@@ -155,6 +156,18 @@ def _local(args: argparse.Namespace) -> int:
         state.clear(os.getpid())
         print("stopped", flush=True)
     return 0
+
+
+def _prepare_handlers(*, quiet: bool) -> Path:
+    """The checkout's root, with the environment Lambda sets before a handler's first import."""
+    from sis_imports.local.environment import prepare
+    from sis_imports.local.template import find_template, load_template
+
+    template = find_template()
+    prepare(load_template(template), quiet=quiet)
+    for noisy in ("werkzeug", "botocore", "urllib3"):  # moto's request lines, endpoint notices
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    return template.parent
 
 
 def _upload(args: argparse.Namespace) -> int:

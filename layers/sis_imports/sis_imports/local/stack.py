@@ -28,6 +28,7 @@ from moto.server import ThreadedMotoServer
 from sis_imports import config
 from sis_imports.api.services import use_services
 from sis_imports.local import tokens
+from sis_imports.local.environment import QUIET
 from sis_imports.local.events import http_event, schedule_event, sqs_event
 from sis_imports.local.lambdas import Handler, LambdaContext, load_handler
 from sis_imports.local.template import (
@@ -68,7 +69,8 @@ class LocalStack:
     deliver_uploads: bool = True  # tests that set an upload's arrival time invoke the importer themselves
     host: str = "127.0.0.1"
     secret: str = field(default_factory=tokens.new_secret)
-    log: logging.Logger = field(default_factory=lambda: logging.getLogger("sis-imports.local"))
+    # Not a child of "sis-imports", which is Powertools' logger: its lines would carry a handler's context.
+    log: logging.Logger = field(default_factory=lambda: logging.getLogger("local-stack"))
 
     def __post_init__(self) -> None:
         self._stop = threading.Event()
@@ -95,7 +97,7 @@ class LocalStack:
         for function in self.stack.resources("AWS::Serverless::Function"):
             os.environ.update(self.stack.function_environment(function))
         if self.quiet:
-            os.environ.update({"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"})
+            os.environ.update(QUIET)
         # An invocation that records no metric (a 404, a duplicate) is normal, not worth a warning.
         warnings.filterwarnings("ignore", message="No application metrics to publish")
         self.bucket = self.stack.refs["UploadBucket"]
