@@ -19,6 +19,7 @@ class StoredRecord:
     values: tuple[str, ...]
     active: bool
     since: str  # the import that first brought the record
+    changed_by: str = ""  # the import that last wrote it; a rollback puts it back too
 
 
 @dataclass(frozen=True, slots=True)

@@ -333,7 +333,9 @@ class Importer:
 
             stored = self.roster.load(district_id, school_id, state.generation)
             plan = plan_changes(stored, snapshot, import_id)
-            if approval is None:
+            # Saved counts mean an earlier attempt of this import already decided to apply it and may
+            # have written part of it; judged again against that half-written roster, it could be held.
+            if approval is None and not saved_counts:
                 threshold = effective_setting(state, district, "hold_threshold_percent")
                 held = hold_reason(
                     stored, plan, DEFAULT_HOLD_PERCENT if threshold is None else float(threshold)

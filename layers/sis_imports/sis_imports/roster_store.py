@@ -47,7 +47,9 @@ class RosterStore:
                 code, _, record_id = item["sk"]["S"].partition("#")
                 entity = ENTITY_BY_CODE[code]
                 values = tuple(item[name]["S"] if name in item else "" for name in FIELDS[entity])
-                roster[entity][record_id] = StoredRecord(values, item["active"]["BOOL"], item["since"]["S"])
+                roster[entity][record_id] = StoredRecord(
+                    values, item["active"]["BOOL"], item["since"]["S"], item["changed_by"]["S"]
+                )
         return roster
 
     def write(
@@ -73,7 +75,10 @@ class RosterStore:
         entries: Iterable[tuple[str, str, StoredRecord | None]],
         import_id: str,
     ) -> WriteStats:
-        """Puts each record back as it was; a record that did not exist before is deleted."""
+        """Puts each record back exactly as it was; a record that did not exist before is deleted.
+
+        `import_id` marks only records whose before-image predates `changed_by` being kept.
+        """
         pk = partition_key(district_id, school_id, generation)
         stats = WriteStats()
         batch: list[dict[str, Any]] = []
@@ -83,7 +88,7 @@ class RosterStore:
                 batch.append({"DeleteRequest": {"Key": key}})
             else:
                 change = Change(entity, record_id, before.values, before.active, before.since, None)
-                batch.append({"PutRequest": {"Item": _item(pk, change, import_id)}})
+                batch.append({"PutRequest": {"Item": _item(pk, change, before.changed_by or import_id)}})
             if len(batch) == BATCH_SIZE:
                 self._flush(batch, stats)
                 batch = []

@@ -3,8 +3,10 @@
 Before writing a school's roster, the importer stores every change's before-image (or "did
 not exist") as gzipped JSON lines in S3, at rollback/<district>/<school>/<import id>.jsonl.gz.
 S3 rather than DynamoDB keeps nightly roster writes at the minimum: an undo item per change
-would double them. The object is written once: a retry after a crash must not replace the
-true before-images with those of a half-written roster.
+would double them. The object is written once, with a conditional put: a retry after a crash must
+not replace the true before-images with those of a half-written roster. (A conditional put rather
+than a HEAD first: without s3:ListBucket, which the importer is not given, S3 answers a HEAD of a
+missing object with 403, not 404.)
 """
 
 from __future__ import annotations
@@ -39,12 +41,6 @@ class UndoLog:
         if not self._bucket:
             raise RuntimeError("UPLOAD_BUCKET is not set; the template sets it for this function")
         key = undo_key(district_id, school_id, import_id)
-        try:
-            self._s3.head_object(Bucket=self._bucket, Key=key)
-            return  # written by an earlier, interrupted run of this import: keep the true before-images
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] not in ("404", "NoSuchKey", "NotFound"):
-                raise
         buffer = io.BytesIO()
         with gzip.GzipFile(fileobj=buffer, mode="wb") as sink:
             for change in changes:
@@ -52,16 +48,24 @@ class UndoLog:
                 line = [
                     change.entity,
                     change.record_id,
-                    None if before is None else [list(before.values), before.active, before.since],
+                    None
+                    if before is None
+                    else [list(before.values), before.active, before.since, before.changed_by],
                 ]
                 sink.write(json.dumps(line, separators=(",", ":")).encode() + b"\n")
-        self._s3.put_object(
-            Bucket=self._bucket,
-            Key=key,
-            Body=buffer.getvalue(),
-            ContentType="application/x-ndjson",
-            ContentEncoding="gzip",
-        )
+        try:
+            self._s3.put_object(
+                Bucket=self._bucket,
+                Key=key,
+                Body=buffer.getvalue(),
+                ContentType="application/x-ndjson",
+                ContentEncoding="gzip",
+                IfNoneMatch="*",
+            )
+        except ClientError as exc:
+            # Written by an earlier, interrupted run of this import: keep its true before-images.
+            if exc.response["Error"]["Code"] not in ("PreconditionFailed", "ConditionalRequestConflict"):
+                raise
 
     def load(
         self, district_id: str, school_id: str, import_id: str
@@ -81,5 +85,5 @@ class UndoLog:
                 yield (
                     entity,
                     record_id,
-                    None if before is None else StoredRecord(tuple(before[0]), before[1], before[2]),
+                    None if before is None else StoredRecord(tuple(before[0]), *before[1:4]),
                 )
