@@ -128,6 +128,24 @@ def test_district_bundle_makes_one_record_per_school(cloud, tmp_path: Path):
         assert record["counts"]["students"]["total"] == 40
 
 
+def test_a_bundles_schools_show_their_records_before_their_work_items_run(cloud, tmp_path: Path):
+    from sis_imports.local.lambdas import LambdaContext
+
+    schools = [generate_school(s, students=20) for s in ("AHS", "BMS")]
+    event = cloud.upload(write_sloopy(schools, tmp_path / "bundle.zip"), "uploads/d1/nightly.zip", DAY1)
+    # The bundle's own invocation only splits and queues; the queue is not drained yet.
+    queued = cloud.handler("ImporterFunction")(event, LambdaContext("ImporterFunction"))
+    assert {r["status"] for r in queued["imports"]} == {"queued"}
+    for school in schools:
+        (record,) = records(cloud, school.school_id)
+        assert record["status"] == "processing" and record["format"] == "sloopy"
+        assert record["created_at"] == DAY1.isoformat()
+    cloud.drain_school_queue()
+    for school in schools:
+        (record,) = records(cloud, school.school_id)
+        assert record["status"] == "succeeded" and record["counts"]["students"]["total"] == 20
+
+
 def test_public_sds_sample_gives_one_record_per_school(cloud, samples: Path, tmp_path: Path):
     import zipfile
 

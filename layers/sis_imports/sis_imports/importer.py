@@ -198,7 +198,7 @@ class Importer:
                 return [self._refuse(scope, import_id, upload, exc, issues)]
             bundle.unlink()
             results = [
-                self._dispatch(scope.district_id, school_id, part, import_id, upload)
+                self._dispatch(scope.district_id, school_id, part, import_id, upload, format_name)
                 for school_id, part in parts.items()
             ]
         self.records.update(
@@ -216,8 +216,14 @@ class Importer:
         return results
 
     def _dispatch(
-        self, district_id: str, school_id: str, part: Path, import_id: str, upload: Upload
+        self, district_id: str, school_id: str, part: Path, import_id: str, upload: Upload, format_name: str
     ) -> SchoolResult:
+        # The school's record and "newest upload" exist from now on, so its history shows the upload at
+        # once and, should the work item never be processed, the checker fails the record with a reason.
+        state, district = self.schools.get(district_id, school_id)
+        calendar = effective_calendar(state, district)
+        self.records.claim(self._base_record(district_id, school_id, import_id, upload, calendar, format_name))
+        self._mark_seen(state or SchoolState(district_id, school_id), import_id, upload)
         work = {
             "district_id": district_id,
             "school_id": school_id,
