@@ -41,6 +41,19 @@ def test_age_exactly_at_the_threshold_is_ok_and_a_minute_past_is_stale():
     assert status(last + timedelta(days=3, minutes=1), last) == STALE
 
 
+def test_an_import_stamped_ahead_of_the_clock_is_zero_days_old_not_negative():
+    last = at(2026, 10, 5, 9)
+    found = evaluate(
+        last - timedelta(minutes=5),
+        district_id="d1",
+        school_id="CTS",
+        last_succeeded_at=last,
+        last_upload_status=None,
+        calendar=CALENDAR,
+    )
+    assert found.status == OK and found.age_days == 0.0
+
+
 def test_weekends_count_like_any_other_day():
     friday = at(2026, 10, 9, 9)
     assert status(at(2026, 10, 12, 9, 1), friday) == STALE  # Monday, 3 days + 1 minute later

@@ -224,7 +224,7 @@ def test_not_a_zip_empty_and_unknown_format(tmp_path):
     assert rejected(tmp_path / "a.zip").code == "not_a_zip"
     assert rejected(tmp_path / "b.zip").code == "empty_file"
     assert rejected(make_zip(tmp_path / "c.zip", {"notes.docx": "x"})).code == "unknown_format"
-    assert rejected(make_zip(tmp_path / "d.zip", {})).code == "unknown_format"
+    assert rejected(make_zip(tmp_path / "d.zip", {})).code == "empty_zip"
 
 
 def test_mac_junk_is_ignored_and_traversal_entries_are_never_followed(tmp_path):

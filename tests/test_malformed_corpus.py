@@ -253,7 +253,7 @@ CORPUS = [
     ),
     Case("not a zip", raw(b"%PDF-1.7 roster"), "failed", "not_a_zip", "not a zip"),
     Case("zero-byte upload", raw(b""), "failed", "empty_file", "0 bytes"),
-    Case("empty zip", lambda p: make_zip(p, {}), "failed", "unknown_format", "Not a roster export"),
+    Case("empty zip", lambda p: make_zip(p, {}), "failed", "empty_zip", "The zip holds no files"),
     Case(
         "truncated zip",
         lambda p: raw(sloopy(p.with_suffix(".full")).read_bytes()[:300])(p),

@@ -47,7 +47,8 @@ def evaluate(
     calendar: SchoolCalendar | None,
 ) -> AlertStatus:
     threshold = calendar.threshold_days if calendar else DEFAULT_THRESHOLD_DAYS
-    age = (now - last_succeeded_at).total_seconds() / 86400 if last_succeeded_at else None
+    # Never negative: an upload stamped a moment ahead of this clock is simply new.
+    age = max(0.0, (now - last_succeeded_at).total_seconds() / 86400) if last_succeeded_at else None
     is_stale = age is None or age > threshold
 
     def status(value: str, reason: str) -> AlertStatus:

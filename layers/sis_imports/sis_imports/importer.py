@@ -222,7 +222,9 @@ class Importer:
         # once and, should the work item never be processed, the checker fails the record with a reason.
         state, district = self.schools.get(district_id, school_id)
         calendar = effective_calendar(state, district)
-        self.records.claim(self._base_record(district_id, school_id, import_id, upload, calendar, format_name))
+        self.records.claim(
+            self._base_record(district_id, school_id, import_id, upload, calendar, format_name)
+        )
         self._mark_seen(state or SchoolState(district_id, school_id), import_id, upload)
         work = {
             "district_id": district_id,

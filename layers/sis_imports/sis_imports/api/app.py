@@ -73,6 +73,8 @@ def _invalid(exc: RequestValidationError) -> Response:
     """400 naming the field, e.g. {"message": "last_day: ...", "field": "last_day"}."""
     errors = exc.errors()
     first = errors[0] if errors else {}
+    if first.get("type") == "json_invalid":
+        return _json(400, {"message": "the request body is not valid JSON", "field": None, "errors": []})
     location = [str(part) for part in first.get("loc", ()) if part not in ("body", "query", "path")]
     field = ".".join(location) or None
     message = str(first.get("msg", "invalid request")).removeprefix("Value error, ")

@@ -93,6 +93,9 @@ def open_upload(path: Path, issues: IssueLog) -> UploadArchive:
         raise UploadRejected(
             "bad_zip", f"The zip file is damaged and cannot be read ({type(exc).__name__})."
         ) from exc
+    if not infos:
+        zf.close()
+        raise UploadRejected("empty_zip", "The zip holds no files. Check that Sloopy exported the SIS data.")
     try:
         members = _zip_members(infos, issues)
     except UploadRejected:
