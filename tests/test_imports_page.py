@@ -15,9 +15,9 @@ from pathlib import Path
 import boto3
 import pytest
 from sis_imports.local import tokens
-from sis_imports.local.events import claims_for, s3_put_event
+from sis_imports.local.events import claims_for, http_event, s3_put_event
 from sis_imports.local.stack import LocalStack
-from sis_imports.synthetic import generate_school, write_sloopy
+from sis_imports.synthetic import generate_school, next_day, write_sloopy
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "test-output"
@@ -69,8 +69,35 @@ def stack(tmp_path_factory) -> Iterator[dict]:
             )
 
         stale, fresh = generate_school("STALE", students=60), generate_school("FRESH", students=80)
-        import_at(stale, "uploads/d1/STALE/a.zip", now - timedelta(days=6))
-        import_at(stale, "uploads/d1/STALE/b.zip", now - timedelta(days=5))
+        # STALE has a calendar and a school year of nightly imports: a week lost in October, the
+        # Thanksgiving break, and nothing for the last five days.
+        today = now.date()
+        first_day = today - timedelta(days=100)
+        calendar = {
+            "school_year": f"{first_day.year}-{first_day.year + 1}",
+            "first_day": first_day.isoformat(),
+            "last_day": (first_day + timedelta(days=290)).isoformat(),
+            "timezone": "UTC",
+            "breaks": [
+                {
+                    "name": "Thanksgiving",
+                    "start": (today - timedelta(days=14)).isoformat(),
+                    "end": (today - timedelta(days=10)).isoformat(),
+                }
+            ],
+        }
+        admin = claims_for("district_admin", "d1")
+        set_calendar = http_event(
+            "PUT", "/districts/d1/schools/STALE/calendar", claims=admin, at=now, body=calendar
+        )
+        assert local.invoke("ApiFunction", set_calendar)["statusCode"] == 200
+        night = stale
+        for days_ago in range(100, 4, -1):
+            if 55 <= days_ago <= 61 or 10 <= days_ago <= 14:
+                continue  # the lost week, and the break
+            if days_ago % 9 == 0:
+                night = next_day(night, seed=days_ago, new_students=1, gone_students=0, class_changes=1)
+            import_at(night, f"uploads/d1/STALE/{days_ago}.zip", now - timedelta(days=days_ago))
         import_at(fresh, "uploads/d1/FRESH/a.zip", now - timedelta(days=1))
         shrunk = fresh.copy()
         for student_id in sorted(shrunk.students)[:40]:
@@ -101,7 +128,11 @@ def browser() -> Iterator[webdriver.Chrome]:
     ):
         options.add_argument(flag)
     driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=DRIVER))
-    driver.set_window_size(1280, 800)
+    # The page itself at exactly 1280x800, whatever the window's frame takes.
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": 1280, "height": 800, "deviceScaleFactor": 1, "mobile": False},
+    )
     yield driver
     driver.quit()
 
@@ -154,12 +185,21 @@ def test_banner_shows_for_the_stale_school_only(browser, stack):
     browser.save_screenshot(str(OUTPUT / "imports-stale-school.png"))
 
 
-def test_timeline_chart_renders_imports_gaps_and_students(browser, stack):
+def test_timeline_chart_renders_imports_gaps_breaks_and_students(browser, stack):
     open_school(browser, stack, "STALE")
     svg = browser.find_element(By.CSS_SELECTOR, "#timeline svg")
-    assert len(svg.find_elements(By.CSS_SELECTOR, "circle.mark")) == 2
-    assert svg.find_elements(By.CSS_SELECTOR, "rect.gap")  # the school days since the last import
+    imported = api(stack, "/districts/d1/schools/STALE/imports?limit=100")["items"]
+    assert len(svg.find_elements(By.CSS_SELECTOR, "circle.mark")) == len(imported) == 84
+    # The lost week (7 days) and the 4 whole days since the last import; the break is not a gap.
+    assert len(svg.find_elements(By.CSS_SELECTOR, "rect.gap")) == 11
+    assert len(svg.find_elements(By.CSS_SELECTOR, "rect.break")) == 1
+    assert svg.find_elements(By.CSS_SELECTOR, "rect.summer")
     assert svg.find_elements(By.CSS_SELECTOR, "polyline.students")
+    # Ten rows a page, newest first, and the next page is one click away.
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#history tbody tr")) == 10
+    assert browser.find_element(By.ID, "older").is_enabled()
+    OUTPUT.mkdir(exist_ok=True)
+    browser.save_screenshot(str(OUTPUT / "imports-overview-1280x800.png"))
 
 
 def test_approve_a_held_import(browser, stack):

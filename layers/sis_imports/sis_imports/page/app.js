@@ -146,7 +146,7 @@ async function loadAlert() {
 // ------------------------------------------------------------------ history
 async function loadHistory() {
   const cursor = state.cursors[state.page];
-  const query = new URLSearchParams({ limit: "25" });
+  const query = new URLSearchParams({ limit: "10" });
   if (cursor) query.set("cursor", cursor);
   const page = await api("GET", `${schoolPath(state.school)}/imports?${query}`);
   state.items = page.items;
