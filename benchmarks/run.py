@@ -111,12 +111,16 @@ def parse_and_diff(path: Path, scope: Scope) -> float:
 
 
 def peak_rss_mb(path: Path, scope: Scope) -> float:
-    """The same work in a fresh process; its peak resident set size."""
+    """The same work in a fresh process; its peak resident set size.
+
+    Read from VmHWM, which exec resets: getrusage's ru_maxrss would carry over the high-water mark
+    of this (large) benchmark process, which the child was forked from.
+    """
     code = (
-        "import resource, sys\nfrom pathlib import Path\n"
+        "import sys\nfrom pathlib import Path\n"
         f"sys.path.insert(0, {str(Path(__file__).parent)!r})\nimport run\n"
         f"run.import_parse(Path({str(path)!r}), run.Scope({scope.district_id!r}, {scope.school_id!r}))\n"
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+        "print(next(l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM:')))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return int(done.stdout.strip().splitlines()[-1]) / 1024
