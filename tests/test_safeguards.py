@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -41,6 +43,27 @@ def without_students(school, share: float, seed: int = 9):
         del smaller.students[student_id]
     smaller.enrollments = {e for e in smaller.enrollments if e[1] in smaller.students}
     return smaller
+
+
+@contextmanager
+def dies_after(monkeypatch: pytest.MonkeyPatch, batches: int) -> Iterator[None]:
+    """The importer dies (a Lambda timeout) after writing this many roster batches; then it is whole again."""
+    from sis_imports import roster_store
+
+    flush = roster_store.RosterStore._flush
+    calls = {"n": 0}
+
+    def dying_flush(self, batch, stats):
+        calls["n"] += 1
+        if calls["n"] > batches:
+            raise TimeoutError("Lambda timed out between two batches")
+        return flush(self, batch, stats)
+
+    monkeypatch.setattr(roster_store.RosterStore, "_flush", dying_flush)
+    try:
+        yield
+    finally:
+        monkeypatch.setattr(roster_store.RosterStore, "_flush", flush)
 
 
 @pytest.fixture
@@ -170,8 +193,6 @@ def test_only_the_latest_applied_import_can_be_rolled_back(cloud, day1, tmp_path
 
 
 def test_an_importer_killed_mid_write_converges_on_retry(cloud, day1, tmp_path: Path, monkeypatch):
-    from sis_imports import roster_store
-
     day2 = next_day(day1, new_students=5, gone_students=3, class_changes=10)
     path = write_sloopy([day2], tmp_path / "d2.zip")
     # The reference: the same two nights in another district, uninterrupted.
@@ -180,20 +201,9 @@ def test_an_importer_killed_mid_write_converges_on_retry(cloud, day1, tmp_path: 
 
     event = cloud.upload(path, "uploads/d1/CTS/d2.zip", DAY1 + timedelta(days=1))
     day1_roster = [i for i in roster(cloud) if i["pk"]["S"].startswith("d1#")]
-    flush = roster_store.RosterStore._flush
-    calls = {"n": 0}
-
-    def dies_after_one_batch(self, batch, stats):
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise TimeoutError("Lambda timed out between two batches")
-        return flush(self, batch, stats)
-
-    monkeypatch.setattr(roster_store.RosterStore, "_flush", dies_after_one_batch)
-    with pytest.raises(TimeoutError):
+    with dies_after(monkeypatch, batches=1), pytest.raises(TimeoutError):
         cloud.invoke("ImporterFunction", event)
     assert latest(cloud)["status"] == "processing"
-    monkeypatch.setattr(roster_store.RosterStore, "_flush", flush)
     retried = cloud.invoke("ImporterFunction", event)  # Lambda's retry of the same event
     assert retried["imports"][0]["status"] == "succeeded"
 
@@ -217,25 +227,12 @@ def test_an_importer_killed_mid_write_converges_on_retry(cloud, day1, tmp_path: 
 
 def test_a_first_import_killed_mid_write_is_not_held_on_retry(cloud, tmp_path: Path, monkeypatch):
     """The retry sees a roster the first attempt half wrote; it must finish, not judge it a mass add."""
-    from sis_imports import roster_store
-
     school = generate_school("NEW", students=200)
     path = write_sloopy([school], tmp_path / "first.zip")
     event = cloud.upload(path, "uploads/d1/NEW/first.zip", DAY1)
-    flush = roster_store.RosterStore._flush
-    calls = {"n": 0}
-
-    def dies_after_ten_batches(self, batch, stats):
-        calls["n"] += 1
-        if calls["n"] == 11:
-            raise TimeoutError("Lambda timed out between two batches")
-        return flush(self, batch, stats)
-
-    monkeypatch.setattr(roster_store.RosterStore, "_flush", dies_after_ten_batches)
-    with pytest.raises(TimeoutError):
+    with dies_after(monkeypatch, batches=10), pytest.raises(TimeoutError):
         cloud.invoke("ImporterFunction", event)
     assert 0 < len(cloud.scan("RosterTable")) < sum(school.counts().values())
-    monkeypatch.setattr(roster_store.RosterStore, "_flush", flush)
 
     retried = cloud.invoke("ImporterFunction", event)
     assert retried["imports"][0]["status"] == "succeeded"
@@ -245,7 +242,20 @@ def test_a_first_import_killed_mid_write_is_not_held_on_retry(cloud, tmp_path: P
     assert len(cloud.scan("RosterTable")) == sum(school.counts().values())
 
 
-def test_concurrent_deliveries_for_one_school_end_with_the_newest_roster(cloud, day1, tmp_path: Path):
+def test_concurrent_deliveries_for_one_school_end_with_the_newest_roster(
+    cloud, day1, tmp_path: Path, monkeypatch
+):
+    # DynamoDB applies each conditional write atomically; in-process moto does not across threads.
+    # One lock around each API call gives the test DynamoDB's atomicity, and no more than that.
+    from botocore.client import BaseClient
+
+    make_api_call, one_call_at_a_time = BaseClient._make_api_call, threading.Lock()
+
+    def atomic_call(self, operation, params):
+        with one_call_at_a_time:
+            return make_api_call(self, operation, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", atomic_call)
     older = next_day(day1, seed=21, new_students=2, gone_students=1, class_changes=2)
     newer = next_day(day1, seed=22, new_students=4, gone_students=2, class_changes=3)
     older_event = cloud.upload(
