@@ -91,7 +91,8 @@ class _Parts:
         zips = {}
         for school in sorted(self.schools):
             part = self.folder / f"{school}.zip"
-            with zipfile.ZipFile(part, "w", zipfile.ZIP_DEFLATED) as zf:
+            # Level 1: a part lives for a day, and the split is on the path of every school's import.
+            with zipfile.ZipFile(part, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
                 for file in sorted((self.folder / school).iterdir()):
                     zf.write(file, file.name)
             zips[school] = part
