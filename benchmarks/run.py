@@ -43,11 +43,11 @@ os.environ.update(
 
 import boto3
 from moto import mock_aws
+from parse_only import import_parse
 from sis_imports.aws import Clients
 from sis_imports.config import Settings
-from sis_imports.formats import Scope, read_upload
+from sis_imports.formats import Scope
 from sis_imports.importer import Importer, Upload
-from sis_imports.issues import IssueLog
 from sis_imports.local.template import create_stack, load_template
 from sis_imports.synthetic import SyntheticSchool, generate_school, write_oneroster, write_sds, write_sloopy
 
@@ -87,23 +87,6 @@ def raw_rows(path: Path) -> tuple[int, float]:
     return rows, time.perf_counter() - started
 
 
-def import_parse(path: Path, scope: Scope) -> None:
-    """What the importer does before writing: a school's upload is parsed and diffed whole; a district
-    bundle is split by school in one streaming pass, then each part is parsed and diffed on its own."""
-    from sis_imports.diff import plan_changes
-    from sis_imports.formats.split import split_bundle
-
-    if scope.school_id is not None:
-        for snapshot in read_upload(path, scope, IssueLog()).schools.values():
-            plan_changes({}, snapshot, "bench")
-        return
-    with tempfile.TemporaryDirectory() as folder:
-        _, parts = split_bundle(path, scope.district_id, Path(folder), IssueLog())
-        for school, part in parts.items():
-            snapshot = read_upload(part, Scope(scope.district_id, school), IssueLog()).schools[school]
-            plan_changes({}, snapshot, "bench")
-
-
 def parse_and_diff(path: Path, scope: Scope) -> float:
     started = time.perf_counter()
     import_parse(path, scope)
@@ -118,8 +101,8 @@ def peak_rss_mb(path: Path, scope: Scope) -> float:
     """
     code = (
         "import sys\nfrom pathlib import Path\n"
-        f"sys.path.insert(0, {str(Path(__file__).parent)!r})\nimport run\n"
-        f"run.import_parse(Path({str(path)!r}), run.Scope({scope.district_id!r}, {scope.school_id!r}))\n"
+        f"sys.path.insert(0, {str(Path(__file__).parent)!r})\nimport parse_only\n"
+        f"parse_only.import_parse(Path({str(path)!r}), parse_only.Scope({scope.district_id!r}, {scope.school_id!r}))\n"
         "print(next(l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM:')))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
