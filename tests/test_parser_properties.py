@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sis_imports.formats import Scope, read_upload
@@ -18,6 +20,12 @@ from .uploads import SLOOPY_SCHOOL, make_zip
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 cell = st.text(alphabet=st.characters(codec="utf-8"), max_size=12)
 rows = st.lists(st.lists(cell, max_size=7), max_size=12)
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    with pytest.MonkeyPatch.context() as patch:
+        yield patch
 
 
 def try_read(path: Path) -> None:
@@ -93,3 +101,46 @@ def test_a_zip_with_a_structurally_odd_member_is_handled(tmp_path):
         zf.writestr("Students.txt/", "")  # a directory entry named like a file
         zf.writestr("manifest.csv", "")
     try_read(path)
+
+
+def _read_everything(path: Path) -> tuple[object, list[object], list[object]]:
+    issues = IssueLog()
+    try:
+        upload = read_upload(path, Scope("d1", "CTS"), issues)
+        result: object = {s: (snap.records, snap.protected) for s, snap in upload.schools.items()}
+    except UploadRejected as exc:
+        result = (exc.code, exc.message, exc.file, exc.line)
+    return result, issues.warnings, issues.errors
+
+
+# Lines that mix what the fast path takes with what it must hand back: known and unknown ids,
+# repeats, short, blank and padded lines, CRs, control characters and NULs.
+enrollment_line = st.one_of(
+    st.sampled_from(["S1\tX1", "S2\tX1", "S3\tX2", "S1\tX2", "S9\tX1", "S1\tX9", " S2 \t X2 ", "S3", ""]),
+    st.sampled_from(["S1\tX1\textra", "S2\r\tX2", "S\x00\tX1", "S3\tX2\x07", "\r", "   "]),
+)
+
+
+@FAST
+@given(
+    lines=st.lists(enrollment_line, max_size=60),
+    ending=st.sampled_from(["\n", "\r\n"]),
+    chunk=st.integers(3, 64),
+)
+def test_reading_in_batches_gives_what_line_by_line_reading_gives(
+    tmp_path_factory, monkeypatch_module, lines: list[str], ending: str, chunk: int
+):
+    """The batch fast path (plain chunks, enrollments inline) is only a shortcut: small chunks, which
+    put boundaries everywhere, and no fast path at all must give the same roster and the same issues."""
+    from sis_imports.formats import text
+
+    path = make_zip(
+        tmp_path_factory.mktemp("e") / "u.zip", {**SLOOPY_SCHOOL, "StudentSections.txt": ending.join(lines)}
+    )
+    usual = _read_everything(path)
+    with monkeypatch_module.context() as patch:
+        patch.setattr(text, "CHUNK", chunk)
+        assert _read_everything(path) == usual
+    with monkeypatch_module.context() as patch:
+        patch.setattr(text, "_UNUSUAL", re.compile(r"[\s\S]"))  # every batch looks unusual: line by line
+        assert _read_everything(path) == usual

@@ -12,7 +12,6 @@ from pathlib import PurePosixPath
 from sis_imports.formats.archive import UploadArchive
 from sis_imports.formats.common import FileStats, RowTally, Scope
 from sis_imports.formats.text import OVERLONG_LINE, TextFile
-from sis_imports.issues import IssueLog
 from sis_imports.model import COURSES, ENROLLMENTS, SECTIONS, STUDENTS, TEACHERS, UploadRejected
 from sis_imports.snapshot import MAX_TEXT_LENGTH, SnapshotBuilder
 
@@ -92,80 +91,110 @@ def _read_file(
     scope: Scope,
     stats: FileStats,
 ) -> None:
-    entity, width, expected = FILES[kind]
-    name = archive.members[key].name
-    issues: IssueLog = builder.issues
-    prefix = scope.sloopy_data_prefix
-    skip = 1 if prefix else 0
-    tally = RowTally(
-        name, f"{width + skip} tab-separated columns: {'school prefix, ' if prefix else ''}{expected}"
-    )
-    add, enroll = builder.add, builder.add_enrollment
-    snapshot = builder.school(school_id)
-    students, sections, enrolled = (snapshot.records[e] for e in (STUDENTS, SECTIONS, ENROLLMENTS))
+    reader = _SloopyFile(archive.members[key].name, kind, school_id, builder, scope.sloopy_data_prefix)
     with archive.open(key) as raw:
-        text = TextFile(raw)
-        for line_no, raw_line in enumerate(text.lines(), 1):
-            line = raw_line.rstrip("\r\n")
-            if not line or line.isspace():
-                continue
-            if _BAD_LINE.search(line):  # NUL or another control character, or a runaway line
-                tally.bad += 1
-                if entity != ENROLLMENTS and line != OVERLONG_LINE[:-1]:
-                    builder.skipped(school_id, entity, line.split("\t", 1)[0].replace("\x00", ""))
-                issues.warn(
-                    name,
-                    line_no,
-                    "bad_row",
-                    "line is too long or holds NUL or control characters; row skipped",
-                )
-                continue
-            fields = line.split("\t")
-            if skip:
-                if fields[0].strip() != prefix:
-                    raise UploadRejected(
-                        "other_school",
-                        f"{name} line {line_no} starts with school prefix "
-                        f"{fields[0].strip()[:64]!r}, not {prefix!r}: it carries another "
-                        "school's rows.",
-                        file=name,
-                        line=line_no,
-                    )
-                fields = fields[1:]
-            if len(fields) < width:
-                tally.bad += 1
-                builder.skipped(school_id, entity, fields[0])
-                issues.warn(
-                    name,
-                    line_no,
-                    "too_few_columns",
-                    f"row has {len(fields)} columns, expected {width} ({expected}); row skipped",
-                )
-                continue
-            tally.good += 1
-            # The whole line is free of control characters; a short line holds no over-long value.
-            checked = len(line) <= MAX_TEXT_LENGTH
-            if entity == ENROLLMENTS:
-                # The common case inline (this file is most of an upload's rows); anything unusual takes
-                # add_enrollment's full path, which reports it.
-                student_id, section_id = fields[0].strip(), fields[1].strip()
-                key = f"{section_id}\t{student_id}"
-                if checked and student_id in students and section_id in sections and key not in enrolled:
-                    enrolled[key] = ()
-                else:
-                    enroll(school_id, section_id, student_id, name, line_no, checked=checked)
-            else:
-                add(school_id, entity, fields[0], tuple(fields[1:width]), name, line_no, checked=checked)
-        if text.used_fallback:
-            issues.warn(name, None, "encoding", "file is not UTF-8; read as Windows-1252")
-    tally.check(stats)
-    if kind in ("students", "teachers") and tally.good == 0:
+        reader.read(TextFile(raw))
+    reader.tally.check(stats)
+    if kind in ("students", "teachers") and reader.tally.good == 0:
         raise UploadRejected(
             "empty_file",
-            f"{name} has no rows. Refusing an upload that would drop every "
+            f"{reader.name} has no rows. Refusing an upload that would drop every "
             f"{kind[:-1]}; check the SIS export.",
-            file=name,
+            file=reader.name,
         )
+
+
+class _SloopyFile:
+    """One file of a Sloopy set, read into the builder a batch of lines at a time."""
+
+    def __init__(self, name: str, kind: str, school_id: str, builder: SnapshotBuilder, prefix: str | None):
+        self.name, self.school_id, self.builder, self.prefix = name, school_id, builder, prefix
+        self.entity, self.width, self.expected = FILES[kind]
+        self.tally = RowTally(
+            name,
+            f"{self.width + bool(prefix)} tab-separated columns: "
+            f"{'school prefix, ' if prefix else ''}{self.expected}",
+        )
+
+    def read(self, text: TextFile) -> None:
+        line_no = 0
+        for batch, plain in text.batches():
+            first = line_no + 1
+            line_no += len(batch)
+            if plain and not self.prefix and self.entity == ENROLLMENTS:
+                self._read_plain_enrollments(batch, first)
+            else:
+                for offset, raw_line in enumerate(batch):
+                    self._read_line(raw_line, first + offset, plain)
+        if text.used_fallback:
+            self.builder.issues.warn(self.name, None, "encoding", "file is not UTF-8; read as Windows-1252")
+
+    def _read_plain_enrollments(self, batch: list[str], first: int) -> None:
+        """Enrollments are most of an upload's rows. The common case runs inline: two known ids, not yet
+        listed; anything else (a blank or short line, an unknown id, a repeat) takes _read_line's full
+        path, which reports it. strip() also takes a CRLF's CR."""
+        snapshot = self.builder.school(self.school_id)
+        students, sections, enrolled = (snapshot.records[e] for e in (STUDENTS, SECTIONS, ENROLLMENTS))
+        good = 0
+        for offset, raw_line in enumerate(batch):
+            fields = raw_line.split("\t")
+            if len(fields) > 1:
+                student_id, section_id = fields[0].strip(), fields[1].strip()
+                if student_id in students and section_id in sections:
+                    enrollment = f"{section_id}\t{student_id}"
+                    if enrollment not in enrolled:
+                        enrolled[enrollment] = ()
+                        good += 1
+                        continue
+            self._read_line(raw_line, first + offset, plain=True)
+        self.tally.good += good
+
+    def _read_line(self, raw_line: str, line_no: int, plain: bool) -> None:
+        """One line, every check; `plain` says its batch holds no control character to look for."""
+        line = raw_line.rstrip("\r\n")
+        if not line or line.isspace():
+            return
+        if not plain and _BAD_LINE.search(line):  # NUL or another control character, or a runaway line
+            self._bad(line, line_no, "bad_row", "line is too long or holds NUL or control characters")
+            return
+        fields = line.split("\t")
+        if self.prefix:
+            if fields[0].strip() != self.prefix:
+                raise UploadRejected(
+                    "other_school",
+                    f"{self.name} line {line_no} starts with school prefix "
+                    f"{fields[0].strip()[:64]!r}, not {self.prefix!r}: it carries another school's rows.",
+                    file=self.name,
+                    line=line_no,
+                )
+            fields = fields[1:]
+        if len(fields) < self.width:
+            self._bad(
+                fields[0],
+                line_no,
+                "too_few_columns",
+                f"row has {len(fields)} columns, expected {self.width} ({self.expected})",
+            )
+            return
+        self.tally.good += 1
+        # The whole line is free of control characters; a short line holds no over-long value.
+        checked = len(line) <= MAX_TEXT_LENGTH
+        if self.entity == ENROLLMENTS:
+            self.builder.add_enrollment(
+                self.school_id, fields[1], fields[0], self.name, line_no, checked=checked
+            )
+        else:
+            values = tuple(fields[1 : self.width])
+            self.builder.add(
+                self.school_id, self.entity, fields[0], values, self.name, line_no, checked=checked
+            )
+
+    def _bad(self, text: str, line_no: int, code: str, problem: str) -> None:
+        """A skipped row: counted, reported, and its record (if its id can be read) kept as stored."""
+        self.tally.bad += 1
+        if self.entity != ENROLLMENTS and text != OVERLONG_LINE[:-1]:
+            self.builder.skipped(self.school_id, self.entity, text.split("\t", 1)[0].replace("\x00", ""))
+        self.builder.issues.warn(self.name, line_no, code, f"{problem}; row skipped")
 
 
 def _display(kind: str) -> str:
