@@ -84,7 +84,10 @@ def _invalid(exc: RequestValidationError) -> Response:
             "message": f"{field}: {message}" if field else message,
             "field": field,
             "errors": [
-                {"field": ".".join(str(p) for p in e.get("loc", ())[1:]), "message": str(e.get("msg", ""))}
+                {
+                    "field": ".".join(str(p) for p in e.get("loc", ())[1:]),
+                    "message": str(e.get("msg", "")).removeprefix("Value error, "),
+                }
                 for e in errors[:20]
             ],
         },
