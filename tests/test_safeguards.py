@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from sis_imports.local.events import claims_for
+from sis_imports.model import enrollment_id
 from sis_imports.synthetic import generate_school, next_day, write_sloopy
 
 DAY1 = datetime(2026, 9, 14, 8, 30, tzinfo=UTC)
@@ -103,7 +104,7 @@ def test_dropping_40_percent_is_held_and_approve_applies_it_exactly(cloud, day1,
         | {f"T#{t}" for t in day2.teachers}
         | {f"C#{c}" for c in day2.courses}
         | {f"X#{x}" for x in day2.sections}
-        | {f"E#{x}\t{s}" for x, s in day2.enrollments}
+        | {f"E#{enrollment_id(x, s)}" for x, s in day2.enrollments}
     )
     assert active == expected
     assert decide(cloud, held["import_id"], "approve")[0] == 409  # only once

@@ -8,6 +8,7 @@ skipped keep their stored state. Only records whose stored item would change are
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 
 from sis_imports.model import ENTITIES, FIELDS, NAME_FIELDS
@@ -44,12 +45,44 @@ class EntityCounts:
 
 
 @dataclass
+class EntityPlan:
+    """What must change for one entity, kept compact: the Change objects are made only when written."""
+
+    new: Collection[str]  # ids first seen in this upload; their values are the snapshot's
+    updated: list[tuple[str, tuple[str, ...], StoredRecord]]  # (id, values to store, before)
+    dropped: list[tuple[str, StoredRecord]]  # (id, before)
+    counts: EntityCounts
+
+    def __len__(self) -> int:
+        return len(self.new) + len(self.updated) + len(self.dropped)
+
+
+@dataclass
 class RosterPlan:
-    changes: list[Change] = field(default_factory=list)
-    counts: dict[str, EntityCounts] = field(default_factory=dict)
+    snapshot: SchoolSnapshot
+    import_id: str
+    entities: dict[str, EntityPlan] = field(default_factory=dict)
+
+    def changes(self) -> Iterator[Change]:
+        """Every record whose stored item must change, made afresh on each call (written once, logged once)."""
+        for entity, plan in self.entities.items():
+            incoming = self.snapshot.records[entity]
+            for record_id in plan.new:
+                yield Change(entity, record_id, incoming[record_id], True, self.import_id, None)
+            for record_id, values, before in plan.updated:
+                yield Change(entity, record_id, values, True, before.since, before)
+            for record_id, before in plan.dropped:
+                yield Change(entity, record_id, before.values, False, before.since, before)
+
+    def change_count(self) -> int:
+        return sum(map(len, self.entities.values()))
+
+    @property
+    def counts(self) -> dict[str, EntityCounts]:
+        return {entity: plan.counts for entity, plan in self.entities.items()}
 
     def counts_dict(self) -> dict[str, dict[str, int]]:
-        return {entity: self.counts[entity].as_dict() for entity in ENTITIES}
+        return {entity: self.entities[entity].counts.as_dict() for entity in ENTITIES}
 
 
 StoredRoster = dict[str, dict[str, StoredRecord]]
@@ -62,33 +95,30 @@ _NAME_POSITIONS = {
 
 
 def plan_changes(stored: StoredRoster, snapshot: SchoolSnapshot, import_id: str) -> RosterPlan:
-    plan = RosterPlan()
+    plan = RosterPlan(snapshot, import_id)
     for entity in ENTITIES:
-        plan.counts[entity] = _plan_entity(entity, stored.get(entity, {}), snapshot, import_id, plan.changes)
+        plan.entities[entity] = _plan_entity(entity, stored.get(entity, {}), snapshot)
     return plan
 
 
-def _plan_entity(
-    entity: str,
-    existing: dict[str, StoredRecord],
-    snapshot: SchoolSnapshot,
-    import_id: str,
-    changes: list[Change],
-) -> EntityCounts:
+def _plan_entity(entity: str, existing: dict[str, StoredRecord], snapshot: SchoolSnapshot) -> EntityPlan:
     incoming = snapshot.records[entity]
+    if not existing:  # a first import: everything is new, nothing else to compare
+        size = len(incoming)
+        return EntityPlan(incoming.keys(), [], [], EntityCounts(size, size, 0, size))
     protected = snapshot.protected[entity]
     name_positions = _NAME_POSITIONS[entity]
-    counts = EntityCounts()
-    append = changes.append
+    new: list[str] = []
+    updated: list[tuple[str, tuple[str, ...], StoredRecord]] = []
     for record_id, values in incoming.items():
         old = existing.get(record_id)
         if old is None:
-            counts.new += 1
-            append(Change(entity, record_id, values, True, import_id, None))
+            new.append(record_id)
             continue
         kept = _keep_names(old.values, values, name_positions) if name_positions else values
         if kept != old.values or not old.active:
-            append(Change(entity, record_id, kept, True, old.since, old))
+            updated.append((record_id, kept, old))
+    dropped: list[tuple[str, StoredRecord]] = []
     still_active = 0
     for record_id, old in existing.items():
         if record_id in incoming:
@@ -96,11 +126,14 @@ def _plan_entity(
         if record_id in protected:
             still_active += old.active
         elif old.active:
-            counts.dropped += 1
-            append(Change(entity, record_id, old.values, False, old.since, old))
-    counts.total = len(existing) + counts.new
-    counts.active = len(incoming) + still_active
-    return counts
+            dropped.append((record_id, old))
+    counts = EntityCounts(
+        total=len(existing) + len(new),
+        new=len(new),
+        dropped=len(dropped),
+        active=len(incoming) + still_active,
+    )
+    return EntityPlan(new, updated, dropped, counts)
 
 
 def _keep_names(old: tuple[str, ...], new: tuple[str, ...], positions: tuple[int, ...]) -> tuple[str, ...]:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from sis_imports.aws import Clients
+from sis_imports.bulk import paused_gc
 from sis_imports.calendar import SchoolCalendar
 from sis_imports.config import Settings
 from sis_imports.diff import plan_changes
@@ -339,8 +340,9 @@ class Importer:
                 metrics.add_metric(name="ImportsBlocked", unit=MetricUnit.Count, value=1)
                 return SchoolResult(school_id, import_id, BLOCKED)
 
-            stored = self.roster.load(district_id, school_id, state.generation)
-            plan = plan_changes(stored, snapshot, import_id)
+            with paused_gc():
+                stored = self.roster.load(district_id, school_id, state.generation)
+                plan = plan_changes(stored, snapshot, import_id)
             # Saved counts mean an earlier attempt of this import already decided to apply it and may
             # have written part of it; judged again against that half-written roster, it could be held.
             if approval is None and not saved_counts:
@@ -362,8 +364,8 @@ class Importer:
             if not saved_counts:
                 # Saved before writing: a retry after a crash reports these, not the remainder's.
                 self.records.update(district_id, school_id, import_id, {"counts": counts})
-            self.undo.save(district_id, school_id, import_id, plan.changes)
-            written = self.roster.write(district_id, school_id, state.generation, plan.changes, import_id)
+            self.undo.save(district_id, school_id, import_id, plan.changes())
+            written = self.roster.write(district_id, school_id, state.generation, plan.changes(), import_id)
             metrics.add_metric(name="RosterItemsWritten", unit=MetricUnit.Count, value=written.items)
             logger.info(
                 "roster updated", extra={"items_written": written.items, "write_requests": written.requests}

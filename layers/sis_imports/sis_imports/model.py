@@ -38,16 +38,18 @@ ENTITY_CODES: Final[dict[str, str]] = {
 }
 ENTITY_BY_CODE: Final = {code: entity for entity, code in ENTITY_CODES.items()}
 
-# An enrollment's id joins its section and student; ids never hold control characters.
+# An enrollment's id joins its student and section with a tab (ids never hold control characters):
+# exactly a Sloopy StudentSections line, so the common row is its own id.
 ENROLLMENT_SEPARATOR: Final = "\t"
 
 
 def enrollment_id(section_id: str, student_id: str) -> str:
-    return f"{section_id}{ENROLLMENT_SEPARATOR}{student_id}"
+    return f"{student_id}{ENROLLMENT_SEPARATOR}{section_id}"
 
 
 def split_enrollment_id(record_id: str) -> tuple[str, str]:
-    section_id, _, student_id = record_id.partition(ENROLLMENT_SEPARATOR)
+    """(section id, student id) of an enrollment id."""
+    student_id, _, section_id = record_id.partition(ENROLLMENT_SEPARATOR)
     return section_id, student_id
 
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 
 from sis_imports.issues import IssueLog
 from sis_imports.model import (
@@ -21,6 +23,7 @@ from sis_imports.model import (
     STUDENTS,
     TEACHERS,
     enrollment_id,
+    split_enrollment_id,
 )
 
 MAX_ID_LENGTH = 128
@@ -184,6 +187,76 @@ class SnapshotBuilder:
         records[key] = ()
         return True
 
+    # -- batches ----------------------------------------------------------------
+    # The batch methods add many rows at once with C-level operations (map, zip, dict and set
+    # operations), all or nothing: when any row would not be added exactly as `add` or
+    # `add_enrollment` adds it, they change nothing and return False, and the caller adds that
+    # batch's rows one at a time, so every problem is reported with its own line as usual.
+
+    def add_rows(
+        self,
+        school_id: str,
+        entity: str,
+        ids: list[str],
+        columns: list[list[str]],
+        file: str,
+        lines: Sequence[int],
+        *,
+        checked: bool = False,
+    ) -> bool:
+        """Rows with their line numbers; `columns` holds each kept value's column.
+
+        `checked` says the caller has found no control character in these rows.
+        """
+        ids = list(map(str.strip, ids))
+        columns = [list(map(str.strip, column)) for column in columns]
+        if not ids or min(map(len, ids)) == 0 or max(map(len, ids)) > MAX_ID_LENGTH:
+            return False
+        if any(column and max(map(len, column)) > MAX_TEXT_LENGTH for column in columns):
+            return False
+        if not checked and (
+            _CONTROL.search("".join(ids)) or any(_CONTROL.search("".join(column)) for column in columns)
+        ):
+            return False
+        fresh = dict(zip(ids, zip(*columns, strict=True), strict=True))
+        records = self.school(school_id).records[entity]
+        if len(fresh) != len(ids) or not records.keys().isdisjoint(fresh):
+            return False  # a repeated id: the row-by-row path names it
+        records.update(fresh)
+        if entity == SECTIONS:
+            self._section_origin.update(
+                zip(zip(repeat(school_id), ids), zip(repeat(file), lines), strict=True)
+            )
+        return True
+
+    def add_enrollment_rows(
+        self,
+        school_id: str,
+        section_ids: list[str],
+        student_ids: list[str],
+        keys: list[str] | None = None,
+    ) -> bool:
+        """Enrollments whose section and student are both in the upload already, none repeated.
+
+        Being found among the upload's ids proves an id is valid (stripped, short, no control
+        character), so these need no other check. `keys`, when given, are their enrollment ids.
+        """
+        snapshot = self.school(school_id)
+        # Distinct ids only: exports list a section's (or a student's) rows together, so far fewer.
+        if not (
+            all(map(snapshot.records[SECTIONS].__contains__, set(section_ids)))
+            and all(map(snapshot.records[STUDENTS].__contains__, set(student_ids)))
+        ):
+            return False
+        if keys is None:
+            keys = list(map(ENROLLMENT_SEPARATOR.join, zip(student_ids, section_ids, strict=True)))
+        fresh = dict.fromkeys(keys, ())
+        enrolled = snapshot.records[ENROLLMENTS]
+        if len(fresh) != len(keys) or not enrolled.keys().isdisjoint(fresh):
+            return False
+        enrolled.update(fresh)
+        return True
+
     def skipped(self, school_id: str, entity: str, record_id: str) -> None:
         """A row for this id was unreadable: keep whatever is stored for it."""
         if record_id.strip():
@@ -197,7 +270,7 @@ class SnapshotBuilder:
             if dropped:
                 # Their enrollments were accepted as they arrived: keep them as stored, unchanged.
                 enrollments = snapshot.records[ENROLLMENTS]
-                for key in [k for k in enrollments if k.partition(ENROLLMENT_SEPARATOR)[0] in dropped]:
+                for key in [k for k in enrollments if split_enrollment_id(k)[0] in dropped]:
                     del enrollments[key]
                     snapshot.protected[ENROLLMENTS].add(key)
         self._section_origin.clear()

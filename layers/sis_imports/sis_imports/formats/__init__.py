@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from sis_imports.bulk import paused_gc
 from sis_imports.formats import oneroster, sds, sloopy
 from sis_imports.formats.archive import UploadArchive, open_upload
 from sis_imports.formats.common import FileStats, Scope
@@ -58,8 +59,9 @@ def read_upload(path: Path, scope: Scope, issues: IssueLog) -> ParsedUpload:
         name, parser = detect(archive)
         builder = SnapshotBuilder(issues)
         stats = FileStats()
-        parser(archive, builder, scope, stats)
-        schools = builder.finish()
+        with paused_gc():
+            parser(archive, builder, scope, stats)
+            schools = builder.finish()
     finally:
         archive.close()
     if not schools:

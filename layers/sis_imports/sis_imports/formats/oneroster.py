@@ -8,14 +8,20 @@ record is dropped. Delta bundles are refused: a delta is not a full snapshot.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from itertools import compress
+from operator import not_
+
 from sis_imports.formats.archive import UploadArchive
-from sis_imports.formats.common import CsvFile, FileStats, RowTally, Scope, split_list
+from sis_imports.formats.common import FileStats, RowTally, Scope, split_list
+from sis_imports.formats.csv_file import Chunk, CsvFile
 from sis_imports.issues import IssueLog
 from sis_imports.model import COURSES, SECTIONS, STUDENTS, TEACHERS, UploadRejected
 from sis_imports.snapshot import SnapshotBuilder
 
 REQUIRED_BULK = ("orgs", "users", "classes", "enrollments")
 DELETED = "tobedeleted"
+ACTIVE = "active"
 
 
 def matches(archive: UploadArchive) -> bool:
@@ -265,36 +271,98 @@ def _read_users(
             if index is not None
         ]
         tally = RowTally(users.name, "sourcedId, role, givenName, familyName")
-        for line, row in users.rows(tally):
-            tally.good += 1
-            user_id = row[sid].strip()  # type: ignore[index]
-            org_ids = {org for index in org_columns for org in split_list(row[index])}
-            if role is not None:
-                kind = row[role].strip().lower()
-            else:
-                kind, role_orgs = roles.get(user_id, ("", set()))
-                org_ids |= role_orgs
-            if kind not in ("student", "teacher") or (
-                status is not None and row[status].strip().lower() == DELETED
-            ):
-                continue
-            user_schools = _user_schools(org_ids, schools, builder, scope, users.name, line)
-            if not user_schools:
-                builder.issues.warn(
-                    users.name,
-                    line,
-                    "no_school",
-                    f"{kind} {user_id} names no school of this upload; row skipped",
-                )
-                continue
-            last, first = row[family], row[given]  # type: ignore[index]
-            for school_id in user_schools:
-                if kind == "student":
-                    grade = split_list(row[grades])[0] if grades is not None and row[grades].strip() else ""
-                    builder.add(school_id, STUDENTS, user_id, (last, first, grade), users.name, line)
+        for chunk in users.chunks(tally):
+            tally.good += len(chunk)
+            for line, row in _add_users(users, chunk, builder, schools, scope):
+                user_id = row[sid].strip()  # type: ignore[index]
+                org_ids = {org for index in org_columns for org in split_list(row[index])}
+                if role is not None:
+                    kind = row[role].strip().lower()
                 else:
-                    builder.add(school_id, TEACHERS, user_id, (last, first), users.name, line)
+                    kind, role_orgs = roles.get(user_id, ("", set()))
+                    org_ids |= role_orgs
+                if kind not in ("student", "teacher") or (
+                    status is not None and row[status].strip().lower() == DELETED
+                ):
+                    continue
+                user_schools = _user_schools(org_ids, schools, builder, scope, users.name, line)
+                if not user_schools:
+                    builder.issues.warn(
+                        users.name,
+                        line,
+                        "no_school",
+                        f"{kind} {user_id} names no school of this upload; row skipped",
+                    )
+                    continue
+                last, first = row[family], row[given]  # type: ignore[index]
+                for school_id in user_schools:
+                    if kind == "student":
+                        grade = (
+                            split_list(row[grades])[0] if grades is not None and row[grades].strip() else ""
+                        )
+                        builder.add(school_id, STUDENTS, user_id, (last, first, grade), users.name, line)
+                    else:
+                        builder.add(school_id, TEACHERS, user_id, (last, first), users.name, line)
         tally.check(stats)
+
+
+def _add_users(
+    users: CsvFile,
+    chunk: Chunk,
+    builder: SnapshotBuilder,
+    schools: dict[str, list[str]],
+    scope: Scope,
+) -> Iterable[tuple[int, list[str]]]:
+    """Adds a chunk's current students and teachers at once when all name the same orgs, which stand
+    for one school, and the role is on the row (1.1); returns the rows still to read one at a time."""
+    everything = zip(chunk.lines, chunk.rows, strict=True)
+    roles = users.column(chunk, "role")
+    if roles is None or _any_deleted(users, chunk):
+        return everything
+    kinds = _normalized(roles, "student", "teacher")
+    org_columns = [
+        column
+        for column in (users.column(chunk, "orgSourcedIds"), users.column(chunk, "primaryOrgSourcedId"))
+        if column is not None
+    ]
+    people = [kind in ("student", "teacher") for kind in kinds]
+    named = set(zip(*(compress(column, people) for column in org_columns), strict=True))
+    first_line = next(compress(chunk.lines, people), None)
+    if len(named) != 1 or first_line is None:
+        return everything
+    (orgs,) = named
+    org_ids = {org for value in orgs for org in split_list(value)}
+    user_schools = _user_schools(org_ids, schools, builder, scope, users.name, first_line)
+    if len(user_schools) != 1:
+        return everything
+    (school_id,) = user_schools
+    unread = [True] * len(chunk)
+    blank = [""] * len(chunk)
+    ids, family, given = (
+        users.column(chunk, name) or blank for name in ("sourcedId", "familyName", "givenName")
+    )
+    grades = users.column(chunk, "grades") or blank
+    for kind, entity in (("teacher", TEACHERS), ("student", STUDENTS)):
+        mine = list(map(kind.__eq__, kinds))
+        if not any(mine):
+            continue
+        columns = [list(compress(family, mine)), list(compress(given, mine))]
+        if entity == STUDENTS:
+            columns.append(list(compress(grades, mine)))
+            if "," in "".join(columns[-1]):
+                continue  # a list of grades: the row-by-row path takes the first
+        if builder.add_rows(
+            school_id,
+            entity,
+            list(compress(ids, mine)),
+            columns,
+            users.name,
+            list(compress(chunk.lines, mine)),
+        ):
+            unread = [left and not done for left, done in zip(unread, mine, strict=True)]
+    # Rows of other roles are skipped either way; the row-by-row path skips them without a word.
+    unread = [left and person for left, person in zip(unread, people, strict=True)]
+    return compress(zip(chunk.lines, chunk.rows, strict=True), unread)
 
 
 def _read_enrollments(
@@ -311,28 +379,57 @@ def _read_enrollments(
             enrollments.index("primary"),
         )
         tally = RowTally(enrollments.name, "classSourcedId, userSourcedId, role")
-        for line, row in enrollments.rows(tally):
-            tally.good += 1
-            if status is not None and row[status].strip().lower() == DELETED:
-                continue
-            class_id, user_id = row[cls].strip(), row[user].strip()  # type: ignore[index]
-            kind = row[role].strip().lower()  # type: ignore[index]
-            school_id = section_school.get(class_id)
-            if kind == "student":
-                if school_id is None:
-                    issues.warn(
-                        enrollments.name,
-                        line,
-                        "unknown_reference",
-                        f"enrollment of student {user_id} names class {class_id}, which is not in the "
-                        "upload; row skipped",
-                    )
+        for chunk in enrollments.chunks(tally):
+            tally.good += len(chunk)
+            rest = _add_student_enrollments(enrollments, chunk, builder, section_school)
+            for line, row in rest:
+                if status is not None and row[status].strip().lower() == DELETED:
                     continue
-                builder.add_enrollment(school_id, class_id, user_id, enrollments.name, line)
-            elif kind == "teacher":
-                is_primary = primary is not None and row[primary].strip().lower() == "true"
-                _set_teacher(builder, school_id, class_id, user_id, is_primary, enrollments.name, line)
+                class_id, user_id = row[cls].strip(), row[user].strip()  # type: ignore[index]
+                kind = row[role].strip().lower()  # type: ignore[index]
+                school_id = section_school.get(class_id)
+                if kind == "student":
+                    if school_id is None:
+                        issues.warn(
+                            enrollments.name,
+                            line,
+                            "unknown_reference",
+                            f"enrollment of student {user_id} names class {class_id}, which is not in the "
+                            "upload; row skipped",
+                        )
+                        continue
+                    builder.add_enrollment(school_id, class_id, user_id, enrollments.name, line)
+                elif kind == "teacher":
+                    is_primary = primary is not None and row[primary].strip().lower() == "true"
+                    _set_teacher(builder, school_id, class_id, user_id, is_primary, enrollments.name, line)
         tally.check(stats)
+
+
+def _add_student_enrollments(
+    enrollments: CsvFile,
+    chunk: Chunk,
+    builder: SnapshotBuilder,
+    section_school: dict[str, str],
+) -> Iterable[tuple[int, list[str]]]:
+    """Adds a chunk's student enrollments at once when all are current and of one school; returns the
+    rows still to read one at a time: the others (teachers), or every row when that cannot be done."""
+    everything = zip(chunk.lines, chunk.rows, strict=True)
+    if _any_deleted(enrollments, chunk):
+        return everything
+    kinds = _normalized(enrollments.column(chunk, "role") or [], "student", "teacher")
+    students = list(map("student".__eq__, kinds))
+    # With one school in the upload its sections are exactly `section_school`'s; the batch add finds
+    # any class that is not among them.
+    named = set(section_school.values())
+    if any(students):
+        if len(named) != 1:
+            return everything
+        (school_id,) = named
+        class_ids = list(compress(enrollments.column(chunk, "classSourcedId") or [], students))
+        user_ids = list(compress(enrollments.column(chunk, "userSourcedId") or [], students))
+        if not builder.add_enrollment_rows(school_id, class_ids, user_ids):
+            return everything
+    return compress(zip(chunk.lines, chunk.rows, strict=True), map(not_, students))
 
 
 def _set_teacher(
@@ -383,3 +480,18 @@ def _user_schools(
     if not found and other and scope.school_id is not None:
         scope.school_for(other[0], file=file, line=line)  # raises: another school's row
     return found
+
+
+def _any_deleted(file: CsvFile, chunk: Chunk) -> bool:
+    statuses = file.column(chunk, "status")
+    return statuses is not None and DELETED in _normalized(statuses, ACTIVE)
+
+
+def _normalized(values: list[str], *usual: str) -> list[str]:
+    """Values stripped and lower-cased. When each is one of the usual ones already, counting them
+    (in C, with no hashing) finds it out; otherwise one set of the distinct values does."""
+    if sum(map(values.count, usual)) == len(values) or all(
+        value == value.strip().lower() for value in set(values)
+    ):
+        return values
+    return list(map(str.lower, map(str.strip, values)))

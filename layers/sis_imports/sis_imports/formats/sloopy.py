@@ -7,6 +7,8 @@ in a district bundle that prefix names the school. Columns past the ones read ar
 from __future__ import annotations
 
 import re
+from itertools import repeat
+from operator import itemgetter
 from pathlib import PurePosixPath
 
 from sis_imports.formats.archive import UploadArchive
@@ -121,33 +123,53 @@ class _SloopyFile:
         for batch, plain in text.batches():
             first = line_no + 1
             line_no += len(batch)
-            if plain and not self.prefix and self.entity == ENROLLMENTS:
-                self._read_plain_enrollments(batch, first)
-            else:
+            if not (plain and self._read_batch(batch, first)):
                 for offset, raw_line in enumerate(batch):
                     self._read_line(raw_line, first + offset, plain)
         if text.used_fallback:
             self.builder.issues.warn(self.name, None, "encoding", "file is not UTF-8; read as Windows-1252")
 
-    def _read_plain_enrollments(self, batch: list[str], first: int) -> None:
-        """Enrollments are most of an upload's rows. The common case runs inline: two known ids, not yet
-        listed; anything else (a blank or short line, an unknown id, a repeat) takes _read_line's full
-        path, which reports it. strip() also takes a CRLF's CR."""
-        snapshot = self.builder.school(self.school_id)
-        students, sections, enrolled = (snapshot.records[e] for e in (STUDENTS, SECTIONS, ENROLLMENTS))
-        good = 0
-        for offset, raw_line in enumerate(batch):
-            fields = raw_line.split("\t")
-            if len(fields) > 1:
-                student_id, section_id = fields[0].strip(), fields[1].strip()
-                if student_id in students and section_id in sections:
-                    enrollment = f"{section_id}\t{student_id}"
-                    if enrollment not in enrolled:
-                        enrolled[enrollment] = ()
-                        good += 1
-                        continue
-            self._read_line(raw_line, first + offset, plain=True)
-        self.tally.good += good
+    def _read_batch(self, batch: list[str], first: int) -> bool:
+        """A plain batch whose every line is a good row, added at once; False (nothing added) otherwise,
+        and _read_line then reads each line and reports what is wrong with it."""
+        columns, width = self._columns(batch)
+        if columns is None:
+            return False  # a short or blank line
+        if self.prefix:
+            if set(map(str.strip, columns[0])) != {self.prefix}:
+                return False  # another school's prefix: _read_line refuses the upload
+            columns = columns[1:]
+        if self.entity == ENROLLMENTS:
+            # Lines of exactly "<student>\t<section>" are already their enrollment ids.
+            keys = batch if width == 2 and not self.prefix else None
+            added = self.builder.add_enrollment_rows(self.school_id, columns[1], columns[0], keys)
+        else:
+            added = self.builder.add_rows(
+                self.school_id,
+                self.entity,
+                columns[0],
+                columns[1:],
+                self.name,
+                range(first, first + len(batch)),
+                checked=True,
+            )
+        if added:
+            self.tally.good += len(batch)
+        return added
+
+    def _columns(self, batch: list[str]) -> tuple[list[list[str]] | None, int | None]:
+        """The columns read from a batch of lines (the prefix first, if any), and how many columns every
+        line has when they all have as many; no columns if a line is too short."""
+        needed = self.width + (1 if self.prefix else 0)
+        tabs = list(map(str.count, batch, repeat("\t")))
+        fewest, most = min(tabs), max(tabs)
+        if fewest + 1 < needed:
+            return None, None
+        if fewest == most:  # every line has as many columns: split the whole batch at once
+            fields = "\t".join(batch).split("\t")
+            return [fields[n :: fewest + 1] for n in range(needed)], fewest + 1
+        rows = list(map(str.split, batch, repeat("\t")))
+        return [list(map(itemgetter(n), rows)) for n in range(needed)], None
 
     def _read_line(self, raw_line: str, line_no: int, plain: bool) -> None:
         """One line, every check; `plain` says its batch holds no control character to look for."""

@@ -18,7 +18,8 @@ from typing import Any
 
 from sis_imports.formats import ONEROSTER, SDS, SLOOPY, detect
 from sis_imports.formats.archive import UploadArchive, open_upload
-from sis_imports.formats.common import CsvFile, RowTally, Scope, split_list
+from sis_imports.formats.common import RowTally, Scope, split_list
+from sis_imports.formats.csv_file import CsvFile
 from sis_imports.formats.oneroster import check_bulk_bundle
 from sis_imports.formats.sds import FILES
 from sis_imports.formats.sloopy import FILE_NAME
