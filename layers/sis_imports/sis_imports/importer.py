@@ -45,7 +45,9 @@ from sis_imports.records import (
     PROCESSING,
     ROLLED_BACK,
     SUCCEEDED,
+    DecisionRefused,
     ImportRecords,
+    RecordNotFound,
     make_import_id,
 )
 from sis_imports.roster_store import RosterStore, tally
@@ -92,14 +94,6 @@ class SchoolResult:
     import_id: str
     status: str
     duplicate: bool = False
-
-
-class DecisionRefused(Exception):
-    """An approve, discard or rollback that does not apply to the import as it stands (HTTP 409)."""
-
-
-class RecordNotFound(LookupError):
-    pass
 
 
 class Importer:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from typing import Final
+
+# District and school ids: what an S3 key and an API path may name (docs/formats.md).
+SCHOOL_ID_PATTERN: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 TEACHERS: Final = "teachers"
 STUDENTS: Final = "students"

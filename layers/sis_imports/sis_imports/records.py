@@ -37,6 +37,14 @@ class BadCursor(ValueError):
     pass
 
 
+class RecordNotFound(LookupError):
+    pass
+
+
+class DecisionRefused(Exception):
+    """An approve, discard or rollback that does not apply to the import as it stands (HTTP 409)."""
+
+
 def make_import_id(created_at: datetime, bucket: str, key: str, version: str) -> str:
     """Deterministic, so a repeated delivery of one object version maps to the same record."""
     digest = hashlib.sha256(f"{bucket}\n{key}\n{version}".encode()).hexdigest()[:10]

@@ -6,7 +6,8 @@ uploads/<district_id>/<anything>.zip              a district bundle; the file na
 
 from __future__ import annotations
 
-from sis_imports.formats.common import SCHOOL_ID_PATTERN, Scope
+from sis_imports.formats.common import Scope
+from sis_imports.model import SCHOOL_ID_PATTERN
 
 PREFIX = "uploads/"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sis_imports.formats.common import SCHOOL_ID_PATTERN
+from sis_imports.model import SCHOOL_ID_PATTERN
 
 DISTRICT_ADMIN = "district_admin"
 SCHOOL_ADMIN = "school_admin"

@@ -10,11 +10,10 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 
 from sis_imports.api import alerts, calendars, decisions, history, page, settings
 from sis_imports.api.access import BadPath, Forbidden, Unauthenticated
-from sis_imports.importer import DecisionRefused, RecordNotFound
 from sis_imports.lease import SchoolBusy
 from sis_imports.model import UploadRejected
 from sis_imports.observability import logger
-from sis_imports.records import BadCursor
+from sis_imports.records import BadCursor, DecisionRefused, RecordNotFound
 from sis_imports.undo_log import UndoLogMissing
 
 app = APIGatewayHttpResolver(enable_validation=True)

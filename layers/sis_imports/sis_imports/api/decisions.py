@@ -8,8 +8,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from sis_imports.api.access import Principal, require_school
 from sis_imports.api.services import services
-from sis_imports.importer import RecordNotFound
-from sis_imports.records import IMPORT_ID
+from sis_imports.records import IMPORT_ID, RecordNotFound
 
 router = Router()
 BASE = "/districts/<district_id>/schools/<school_id>/imports/<import_id>"

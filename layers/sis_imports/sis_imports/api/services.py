@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from sis_imports.aws import Clients
 from sis_imports.config import Settings, settings
-from sis_imports.importer import Importer
 from sis_imports.records import ImportRecords
 from sis_imports.schools import Schools
+
+if TYPE_CHECKING:
+    from sis_imports.importer import Importer
 
 
 @dataclass
@@ -27,7 +30,10 @@ class Services:
 
     @cached_property
     def importer(self) -> Importer:
-        """Approve and rollback apply rosters exactly as the importer does."""
+        """Approve and rollback apply rosters exactly as the importer does. They are rare, so the
+        importer and its readers are loaded on the first of them, not on every cold start."""
+        from sis_imports.importer import Importer  # noqa: PLC0415
+
         return Importer(self.settings, self.clients)
 
 

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
-from sis_imports.model import UploadRejected
+from sis_imports.model import SCHOOL_ID_PATTERN, UploadRejected
 
-SCHOOL_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 # A file whose bad rows outnumber its good ones is not the file we think it is.
 MOST_ROWS_BAD = 0.5
 

@@ -92,8 +92,9 @@ class _Parts:
         zips = {}
         for school in sorted(self.schools):
             part = self.folder / f"{school}.zip"
-            # Level 1: a part lives for a day, and the split is on the path of every school's import.
-            with zipfile.ZipFile(part, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+            # Stored, not compressed: a part lives in work/ for a day and is read once, and compressing
+            # it cost the split as much as reading the whole bundle.
+            with zipfile.ZipFile(part, "w", zipfile.ZIP_STORED) as zf:
                 for file in sorted((self.folder / school).iterdir()):
                     zf.write(file, file.name)
             zips[school] = part
