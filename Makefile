@@ -71,8 +71,8 @@ audit: build $(AUDIT)
 	$(AUDIT_VENV)/bin/python tools/audit.py
 
 # The benchmark (docs/performance.md); the smoke run asserts the exact write-count targets.
-bench: $(BIN)/.installed
-	$(BIN)/python benchmarks/run.py --json benchmarks/out.json
+bench: build $(BIN)/.installed $(LAMBDA_VENV)/.installed
+	$(BIN)/python benchmarks/run.py --json benchmarks/out.json --lambda-python $(LAMBDA_VENV)/bin/python
 
 bench-smoke: $(BIN)/.installed
 	$(BIN)/python benchmarks/run.py --smoke

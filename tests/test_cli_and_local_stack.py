@@ -50,12 +50,19 @@ def test_check_passes_a_good_upload_and_fails_a_broken_one_with_the_line(tmp_pat
     )
     assert broken.returncode == 0  # one short row is a warning, not a failure
     assert "Students.txt:2" in broken.stdout
+    strict = cli(
+        "check",
+        "--strict",
+        str(sloopy(tmp_path / "bad.zip", Students_txt="S1\tA\tB\t9\nS2\tKim\nS3\tC\tD\t9\n")),
+    )
+    assert strict.returncode == 1 and "Students.txt:2" in strict.stdout
     refused = cli("check", "--json", str(sloopy(tmp_path / "worse.zip", Sections_txt=None)))
     assert refused.returncode == 1
     report = json.loads(refused.stdout)
     assert report["ok"] is False and report["errors"][0]["code"] == "missing_file"
     mostly_bad = cli("check", str(sloopy(tmp_path / "cols.zip", Students_txt="S1 A B\nS2 C D\n")))
     assert mostly_bad.returncode == 1 and "Students.txt" in mostly_bad.stdout
+    assert "the first at line 1" in mostly_bad.stdout  # the refusal names where to look
 
 
 def test_check_a_folder(tmp_path: Path):

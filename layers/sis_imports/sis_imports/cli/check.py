@@ -60,9 +60,10 @@ def render(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def run(path: Path, as_json: bool, school_id: str | None) -> int:
+def run(path: Path, as_json: bool, school_id: str | None, *, strict: bool = False) -> int:
+    """0 when the upload would import (with --strict: and without a warning), 1 otherwise."""
     if not path.exists():
         raise FileNotFoundError(f"{path} does not exist")
     report = check_upload(path, school_id=school_id)
     print(json.dumps(report, indent=2) if as_json else render(report))
-    return 0 if report["ok"] else 1
+    return 0 if report["ok"] and not (strict and report["warning_count"]) else 1

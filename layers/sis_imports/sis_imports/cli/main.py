@@ -29,6 +29,9 @@ def _parser() -> argparse.ArgumentParser:
         "--school", help="the school the upload is for (default: any, or as the files name it)"
     )
     check.add_argument("--json", action="store_true", help="machine-readable output")
+    check.add_argument(
+        "--strict", action="store_true", help="exit 1 on warnings too (rows that would be skipped)"
+    )
 
     commands.add_parser("demo", help="run the main job on the local stack with the bundled sample, then stop")
 
@@ -99,7 +102,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "check":
         from sis_imports.cli import check
 
-        return check.run(args.path, args.json, args.school)
+        return check.run(args.path, args.json, args.school, strict=args.strict)
     if args.command == "openapi":
         from sis_imports.api.app import openapi_document
 

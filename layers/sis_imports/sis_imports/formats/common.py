@@ -57,15 +57,23 @@ class RowTally:
         self.expected = expected
         self.good = 0
         self.bad = 0
+        self.first_bad_line: int | None = None
+
+    def bad_row(self, line: int | None) -> None:
+        self.bad += 1
+        if self.first_bad_line is None:
+            self.first_bad_line = line
 
     def check(self, stats: FileStats) -> None:
         stats.rows[self.file] = self.good + self.bad
         if self.bad and self.bad > MOST_ROWS_BAD * (self.good + self.bad):
+            first = f", the first at line {self.first_bad_line}" if self.first_bad_line else ""
             raise UploadRejected(
                 "wrong_columns",
-                f"{self.bad} of {self.good + self.bad} rows in {self.file} could not be read ({self.expected}). "
-                "Check that the export is the right file and format.",
+                f"{self.bad} of {self.good + self.bad} rows in {self.file} could not be read "
+                f"(expected {self.expected}){first}. Check that the export is the right file and format.",
                 file=self.file,
+                line=self.first_bad_line,
             )
 
 

@@ -184,7 +184,7 @@ class CsvFile:
         """Drops blank lines, reports unreadable ones and pads short rows, a row at a time only in a
         chunk that needs it."""
         if chunk.failure is not None:
-            tally.bad += 1
+            tally.bad_row(chunk.lines[0])
             self._issues.warn(
                 self.name, chunk.lines[0], "bad_row", f"row cannot be read as CSV ({chunk.failure})"
             )
@@ -200,7 +200,7 @@ class CsvFile:
             if not row or (len(row) == 1 and not row[0].strip()):
                 continue
             if row[0] == overlong or any("\x00" in value for value in row):
-                tally.bad += 1
+                tally.bad_row(line)
                 self._issues.warn(
                     self.name, line, "bad_row", "line is too long or holds NUL bytes; row skipped"
                 )

@@ -213,7 +213,7 @@ class _SloopyFile:
 
     def _bad(self, text: str, line_no: int, code: str, problem: str) -> None:
         """A skipped row: counted, reported, and its record (if its id can be read) kept as stored."""
-        self.tally.bad += 1
+        self.tally.bad_row(line_no)
         if self.entity != ENROLLMENTS and text != OVERLONG_LINE[:-1]:
             self.builder.skipped(self.school_id, self.entity, text.split("\t", 1)[0].replace("\x00", ""))
         self.builder.issues.warn(self.name, line_no, code, f"{problem}; row skipped")
