@@ -14,7 +14,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import IO, Any
 
 from sis_imports.formats import ONEROSTER, SDS, SLOOPY, detect
 from sis_imports.formats.archive import UploadArchive, open_upload
@@ -48,10 +48,17 @@ def split_bundle(path: Path, district_id: str, folder: Path, issues: IssueLog) -
     return name, zips
 
 
+# Stored, not compressed: a part lives in work/ for a day and is read once, and compressing it cost
+# the split as much as reading the whole bundle.
+PART_COMPRESSION = zipfile.ZIP_STORED
+
+
 class _Parts:
-    """A folder per school, and open CSV writers into it, written row by row."""
+    """Each school's part: CSV rows written into a folder of its own as they are read (OneRoster,
+    SDS) and zipped at the end, or whole files copied straight into its zip (Sloopy)."""
 
     def __init__(self, folder: Path, scope: Scope):
+        folder.mkdir(parents=True, exist_ok=True)
         self.folder = folder
         self.scope = scope
         self.schools: set[str] = set()
@@ -88,17 +95,28 @@ class _Parts:
         self._files = ExitStack()
         self._writers.clear()
 
+    def copy_whole(self, school: str, file_name: str, source: IO[bytes]) -> None:
+        """Copies a file as it is straight into the school's part (a Sloopy file is one school's)."""
+        with (
+            zipfile.ZipFile(self._part(school), "a", PART_COMPRESSION) as part,
+            part.open(file_name, "w") as sink,
+        ):
+            shutil.copyfileobj(source, sink, 1 << 20)
+
     def zip_all(self) -> dict[str, Path]:
+        """Each school's part: the files written into its folder, added to whatever was copied whole."""
         zips = {}
         for school in sorted(self.schools):
-            part = self.folder / f"{school}.zip"
-            # Stored, not compressed: a part lives in work/ for a day and is read once, and compressing
-            # it cost the split as much as reading the whole bundle.
-            with zipfile.ZipFile(part, "w", zipfile.ZIP_STORED) as zf:
-                for file in sorted((self.folder / school).iterdir()):
-                    zf.write(file, file.name)
-            zips[school] = part
+            folder = self.folder / school
+            if folder.is_dir():
+                with zipfile.ZipFile(self._part(school), "a", PART_COMPRESSION) as part:
+                    for file in sorted(folder.iterdir()):
+                        part.write(file, file.name)
+            zips[school] = self._part(school)
         return zips
+
+    def _part(self, school: str) -> Path:
+        return self.folder / f"{school}.zip"
 
 
 def _rows(
@@ -138,8 +156,8 @@ def _split_sloopy(archive: UploadArchive, parts: _Parts, issues: IssueLog) -> No
             )
         school = parts.school(found.group("prefix"), member.name, None)
         # The bytes as they are: the school's import decodes and checks them.
-        with archive.open(key) as source, parts.path(school, base).open("wb") as sink:
-            shutil.copyfileobj(source, sink)
+        with archive.open(key) as source:
+            parts.copy_whole(school, base, source)
 
 
 # ---------------------------------------------------------------- SDS
