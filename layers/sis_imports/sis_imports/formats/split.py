@@ -1,8 +1,9 @@
 """Splits a district bundle into one upload per school, in one streaming pass per file.
 
-Each school's rows go to its own folder under /tmp as they are read, then the folder is zipped:
-no school's roster is held in memory, only small id maps (a section's or class's school, a
-course's schools, a user's schools). Each part is an upload of the same format, so the per-school
+A Sloopy bundle's files are each one school's already and are copied into that school's part as
+they are. OneRoster and SDS rows go to a folder per school under /tmp as they are read, then each
+folder is zipped. No school's roster is held in memory, only small id maps (a section's or class's
+school, a course's schools, a user's schools). Each part is an upload of the same format, so the per-school
 import reads it exactly as it reads a school's own upload, with the same checks and warnings.
 """
 
