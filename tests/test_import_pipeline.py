@@ -128,9 +128,27 @@ def test_district_bundle_makes_one_record_per_school(cloud, tmp_path: Path):
         assert record["counts"]["students"]["total"] == 40
 
 
-def test_a_bundles_schools_show_their_records_before_their_work_items_run(cloud, tmp_path: Path):
+def test_a_small_bundle_is_imported_in_its_own_invocation(cloud, tmp_path: Path):
     from sis_imports.local.lambdas import LambdaContext
 
+    schools = [generate_school(s, students=20) for s in ("AHS", "BMS")]
+    event = cloud.upload(write_sloopy(schools, tmp_path / "bundle.zip"), "uploads/d1/nightly.zip", DAY1)
+    done = cloud.handler("ImporterFunction")(event, LambdaContext("ImporterFunction"))
+    assert {r["status"] for r in done["imports"]} == {"succeeded"}
+    for school in schools:
+        (record,) = records(cloud, school.school_id)
+        assert record["status"] == "succeeded" and record["counts"]["students"]["total"] == 20
+    assert not cloud.client("s3").list_objects_v2(Bucket=cloud.bucket, Prefix="work/").get("Contents")
+
+
+def test_a_bundles_schools_show_their_records_before_their_work_items_run(
+    cloud, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from sis_imports import config
+    from sis_imports.local.lambdas import LambdaContext
+
+    monkeypatch.setenv("BUNDLE_FAN_OUT_BYTES", "0")  # any bundle fans out
+    config.settings.cache_clear()
     schools = [generate_school(s, students=20) for s in ("AHS", "BMS")]
     event = cloud.upload(write_sloopy(schools, tmp_path / "bundle.zip"), "uploads/d1/nightly.zip", DAY1)
     # The bundle's own invocation only splits and queues; the queue is not drained yet.

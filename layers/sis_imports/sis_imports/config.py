@@ -16,6 +16,8 @@ class Settings(BaseModel):
     upload_bucket: str | None = None
     school_queue_url: str | None = None
     importer_timeout_seconds: int = 900
+    # A district bundle whose parts hold more bytes than this fans out, a work item per school.
+    bundle_fan_out_bytes: int = Field(default=8 << 20, ge=0)
 
     @classmethod
     def from_environment(cls) -> Settings:
@@ -28,6 +30,7 @@ class Settings(BaseModel):
             upload_bucket=env.get("UPLOAD_BUCKET") or None,
             school_queue_url=env.get("SCHOOL_QUEUE_URL") or None,
             importer_timeout_seconds=int(env.get("IMPORTER_TIMEOUT_SECONDS", "900")),
+            bundle_fan_out_bytes=int(env.get("BUNDLE_FAN_OUT_BYTES", str(8 << 20))),
         )
 
 

@@ -141,8 +141,9 @@ class Importer:
         )
         return results
 
-    def run_school_part(self, work: dict[str, Any]) -> SchoolResult:
-        """One school of a district bundle, from its work item: the part's rows, the bundle's record fields."""
+    def run_school_part(self, work: dict[str, Any], local_part: Path | None = None) -> SchoolResult:
+        """One school of a district bundle, from its work item: the part's rows, the bundle's record fields.
+        The part is read from S3, or from `local_part` when the bundle's own invocation imports it."""
         district_id, school_id, import_id = work["district_id"], work["school_id"], work["import_id"]
         logger.append_keys(import_id=import_id, district_id=district_id)
         source = work["source"]
@@ -154,16 +155,20 @@ class Importer:
             int(source.get("size", 0)),
             datetime.fromisoformat(work["created_at"]),
         )
-        part = Upload(source["bucket"], work["part_key"], None, "", 0, upload.created_at)
+        part = local_part or Upload(source["bucket"], work["part_key"], None, "", 0, upload.created_at)
         scope = self._with_school_settings(Scope(district_id, school_id))
         return self._import_upload(scope, import_id, upload, part, IssueLog())
 
     def _import_upload(
-        self, scope: Scope, import_id: str, upload: Upload, content: Upload, issues: IssueLog
+        self, scope: Scope, import_id: str, upload: Upload, content: Upload | Path, issues: IssueLog
     ) -> SchoolResult:
-        """Imports one school's upload; `content` is where its bytes are (the upload itself, or a part)."""
+        """Imports one school's upload; `content` is where its bytes are: the upload itself, a part in
+        S3, or a part in /tmp."""
         try:
-            parsed = self._download_and_parse(content, scope, issues)
+            if isinstance(content, Path):
+                parsed = self._parse_part(content, scope, issues)
+            else:
+                parsed = self._download_and_parse(content, scope, issues)
         except UploadRejected as exc:
             logger.warning("upload refused", extra={"code": exc.code, "reason": exc.message})
             issues.error(exc.file, exc.line, exc.code, exc.message)
@@ -180,7 +185,8 @@ class Importer:
         self, scope: Scope, import_id: str, upload: Upload, issues: IssueLog
     ) -> list[SchoolResult]:
         """Splits a district bundle by school in one streaming pass, then imports each school on its own:
-        a work item per school on the queue (each its own Lambda), or here, one school at a time."""
+        a work item per school on the queue (each its own Lambda) when the bundle is large, or else
+        here, one school at a time (a small district gains nothing from fanning out)."""
         self.records.claim(self._base_record(scope.district_id, BUNDLE_SCHOOL, import_id, upload, None))
         with tempfile.TemporaryDirectory(prefix="bundle-") as folder:
             bundle = Path(folder) / "bundle.zip"
@@ -192,8 +198,10 @@ class Importer:
                 issues.error(exc.file, exc.line, exc.code, exc.message)
                 return [self._refuse(scope, import_id, upload, exc, issues)]
             bundle.unlink()
+            size = sum(part.stat().st_size for part in parts.values())
+            fan_out = bool(self.settings.school_queue_url) and size > self.settings.bundle_fan_out_bytes
             results = [
-                self._dispatch(scope.district_id, school_id, part, import_id, upload, format_name)
+                self._dispatch(scope.district_id, school_id, part, import_id, upload, format_name, fan_out)
                 for school_id, part in parts.items()
             ]
         self.records.update(
@@ -211,7 +219,14 @@ class Importer:
         return results
 
     def _dispatch(
-        self, district_id: str, school_id: str, part: Path, import_id: str, upload: Upload, format_name: str
+        self,
+        district_id: str,
+        school_id: str,
+        part: Path,
+        import_id: str,
+        upload: Upload,
+        format_name: str,
+        fan_out: bool,
     ) -> SchoolResult:
         # The school's record and "newest upload" exist from now on, so its history shows the upload at
         # once and, should the work item never be processed, the checker fails the record with a reason.
@@ -229,10 +244,10 @@ class Importer:
             "source": upload.source(),
             "part_key": work_key(district_id, import_id, school_id),
         }
+        if not fan_out:
+            # Here, one school at a time, so memory holds one school; the part is read where it lies.
+            return self.run_school_part(work, part)
         self.clients.s3.upload_file(str(part), upload.bucket, work["part_key"])
-        if not self.settings.school_queue_url:
-            # No queue: import here, one school at a time, so memory holds one school.
-            return self.run_school_part(work)
         self.clients.sqs.send_message(QueueUrl=self.settings.school_queue_url, MessageBody=json.dumps(work))
         return SchoolResult(school_id, import_id, QUEUED)
 
@@ -249,6 +264,10 @@ class Importer:
             path = Path(folder) / "upload.zip"
             self._download(upload, path)
             return read_upload(path, scope, issues)
+
+    @tracer.capture_method
+    def _parse_part(self, part: Path, scope: Scope, issues: IssueLog) -> ParsedUpload:
+        return read_upload(part, scope, issues)
 
     def _download(self, upload: Upload, path: Path) -> None:
         extra = {"VersionId": upload.version_id} if upload.version_id else None
