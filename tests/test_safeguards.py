@@ -306,3 +306,114 @@ def test_the_lease_admits_one_holder_and_its_own_retry(cloud):
         lease.acquire("d1", "CTS", "import-c", DAY1 + timedelta(minutes=18))
     lease.release("d1", "CTS", "import-b")
     lease.acquire("d1", "CTS", "import-c", DAY1 + timedelta(minutes=18))
+
+
+# ---------------------------------------------------------------- decisions too large for the API's 30 s
+@pytest.fixture
+def large_decisions(cloud, monkeypatch: pytest.MonkeyPatch):
+    """Every approve and rollback counts as large: the API hands it to the importer."""
+    from sis_imports import config
+    from sis_imports.api.services import use_services
+
+    monkeypatch.setenv("DECISION_INLINE_CHANGES", "0")
+    config.settings.cache_clear()
+    use_services(None)
+
+
+def queued_work(cloud) -> dict:
+    """The one work item on the school queue, as Lambda's SQS source would hand it to the importer."""
+    from sis_imports.local.events import sqs_event
+
+    url, arn = cloud.stack.refs["SchoolImportQueue"], cloud.stack.arns["SchoolImportQueue"]
+    (message,) = cloud.client("sqs").receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    return sqs_event([message], arn)
+
+
+def school_item(cloud) -> dict:
+    return next(i for i in cloud.scan("SchoolsTable") if i["school_id"]["S"] == "CTS")
+
+
+def test_a_large_approve_is_carried_out_by_the_importer_once(
+    cloud, day1, tmp_path: Path, monkeypatch, large_decisions
+):
+    from sis_imports.local.lambdas import LambdaContext
+
+    day2 = without_students(day1, 0.4)
+    cloud.import_file(
+        write_sloopy([day2], tmp_path / "d2.zip"), "uploads/d1/CTS/d2.zip", DAY1 + timedelta(days=1)
+    )
+    held = latest(cloud)
+    assert held["status"] == "held"
+    before = roster(cloud)
+
+    code, body = decide(cloud, held["import_id"], "approve")
+    assert code == 202 and body["status"] == "processing", body
+    assert body["actions"][-1]["action"] == "approve" and body["actions"][-1]["role"] == "school_admin"
+    assert roster(cloud) == before  # nothing is written until the importer carries it out
+    assert school_item(cloud)["decision"]["M"]["action"]["S"] == "approve"
+    assert decide(cloud, held["import_id"], "discard")[0] == 409  # it is no longer held
+
+    importer = cloud.handler("ImporterFunction")
+    work = queued_work(cloud)
+    with dies_after(monkeypatch, batches=1), pytest.raises(TimeoutError):
+        importer(work, LambdaContext("ImporterFunction"))  # killed mid-write; SQS delivers it again
+    done = importer(work, LambdaContext("ImporterFunction"))
+    assert done["imports"][0]["status"] == "succeeded"
+    approved = latest(cloud)
+    assert approved["status"] == "succeeded" and approved["counts"] == held["counts"]
+    active = {i["sk"]["S"] for i in roster(cloud) if i["pk"]["S"].startswith("d1#") and i["active"]["BOOL"]}
+    assert {sk for sk in active if sk.startswith("S#")} == {f"S#{s}" for s in day2.students}
+    assert {sk for sk in active if sk.startswith("E#")} == {
+        f"E#{enrollment_id(x, s)}" for x, s in day2.enrollments
+    }
+    assert "decision" not in school_item(cloud)
+    # A delivery after it is done changes nothing.
+    again = importer(work, LambdaContext("ImporterFunction"))
+    assert (
+        again["imports"][0]["duplicate"] is True and latest(cloud)["modified_at"] == approved["modified_at"]
+    )
+
+
+def test_a_large_rollback_is_carried_out_by_the_importer(cloud, day1, tmp_path: Path, large_decisions):
+    before = {item["sk"]["S"]: item for item in roster(cloud)}
+    day2 = next_day(day1, new_students=3, gone_students=2, class_changes=4, renamed_teachers=1)
+    cloud.import_file(
+        write_sloopy([day2], tmp_path / "d2.zip"), "uploads/d1/CTS/d2.zip", DAY1 + timedelta(days=1)
+    )
+    applied = latest(cloud)
+    code, body = decide(cloud, applied["import_id"], "rollback")
+    assert code == 202 and body["status"] == "processing", body
+    cloud.drain_school_queue()
+    rolled = latest(cloud)
+    assert rolled["status"] == "rolled_back" and rolled["counts_after_rollback"]["students"]["active"] == 100
+    assert {item["sk"]["S"]: item for item in roster(cloud)} == before
+
+
+def test_one_decision_at_a_time_and_one_never_carried_out_is_withdrawn(
+    cloud, day1, tmp_path: Path, large_decisions
+):
+    first = latest(cloud)
+    cloud.import_file(
+        write_sloopy([without_students(day1, 0.4)], tmp_path / "d2.zip"),
+        "uploads/d1/CTS/d2.zip",
+        DAY1 + timedelta(days=1),
+    )
+    held = latest(cloud)
+    assert decide(cloud, held["import_id"], "approve")[0] == 202
+    code, body = decide(cloud, first["import_id"], "rollback")
+    assert code == 409 and "another decision" in body["message"]
+
+    # The work item is lost (say, dead-lettered): past the importer's timeout the checker withdraws it.
+    from sis_imports.local.events import schedule_event
+
+    later = datetime.now(UTC) + timedelta(hours=1)
+    summary = cloud.invoke("CheckerFunction", schedule_event(later))
+    assert summary["decisions_withdrawn"] == 1
+    record = latest(cloud)
+    assert record["status"] == "held" and record["actions"][-1]["outcome"].startswith("not carried out")
+    assert "decision" not in school_item(cloud)
+    # Should the lost item turn up after all, it is not carried out: it was withdrawn.
+    cloud.drain_school_queue()
+    assert latest(cloud)["status"] == "held"
+    # And the administrator may decide again.
+    assert decide(cloud, held["import_id"], "approve")[0] == 202

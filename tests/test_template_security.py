@@ -83,9 +83,18 @@ def test_api_writes_only_what_calendars_settings_and_decisions_need():
         for a, r in grants
         if not a.startswith(("dynamodb:Get", "dynamodb:Query", "dynamodb:BatchGet", "s3:Get"))
     }
-    assert {a for a, _ in writes} == {"dynamodb:UpdateItem", "dynamodb:BatchWriteItem", "s3:PutObject"}
+    assert {a for a, _ in writes} == {
+        "dynamodb:UpdateItem",
+        "dynamodb:BatchWriteItem",
+        "s3:PutObject",
+        "sqs:SendMessage",
+    }
     assert all("RosterTable" in r for a, r in writes if a == "dynamodb:BatchWriteItem")
     assert all("/rollback/*" in r for a, r in writes if a == "s3:PutObject")
+    # Only the school work queue: a large approve or rollback is handed to the importer.
+    assert {r for a, r in writes if a == "sqs:SendMessage"} == {
+        '{"Fn::GetAtt": ["SchoolImportQueue", "Arn"]}'
+    }
     assert not any(a.startswith("sns:") or a == "dynamodb:PutItem" for a, _ in grants)
 
 

@@ -1,4 +1,5 @@
-"""S3 ObjectCreated -> import; SQS work item -> one school of a district bundle. Thin: parse, call, report.
+"""S3 ObjectCreated -> import; SQS work item -> one school of a district bundle, or an administrator's
+approve or rollback handed over by the API. Thin: parse, call, report.
 
 A batch of one SQS message per invocation (template.yaml): a failure raises, and SQS retries it.
 """
@@ -12,6 +13,7 @@ from urllib.parse import unquote_plus
 from aws_lambda_powertools.utilities.data_classes import S3Event, SQSEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from sis_imports.config import settings
+from sis_imports.decisions import Decisions
 from sis_imports.importer import Importer, SchoolResult, Upload
 from sis_imports.observability import logger, metrics, tracer
 from sis_imports.timestamps import parse_event_time
@@ -33,12 +35,7 @@ def importer() -> Importer:
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     records = event.get("Records") or []
     if records and records[0].get("eventSource") == "aws:sqs":
-        return {
-            "imports": [
-                _result(importer().run_school_part(json.loads(record.body)))
-                for record in SQSEvent(event).records
-            ]
-        }
+        return {"imports": [_result(_work(json.loads(record.body))) for record in SQSEvent(event).records]}
     results: list[dict[str, Any]] = []
     for record in S3Event(event).records:
         obj = record.s3.get_object
@@ -53,6 +50,12 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         )
         results.extend(_result(result) for result in importer().run(upload))
     return {"imports": results}
+
+
+def _work(item: dict[str, Any]) -> SchoolResult:
+    if "decision" in item:
+        return Decisions(importer()).carry_out(item)
+    return importer().run_school_part(item)
 
 
 def _result(result: SchoolResult) -> dict[str, Any]:

@@ -33,6 +33,7 @@ class CheckSummary:
     notified_stale: int = 0
     notified_recovered: int = 0
     abandoned_failed: int = 0
+    decisions_withdrawn: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return dict(self.__dict__)
@@ -70,6 +71,7 @@ class Checker:
         summary: CheckSummary,
     ) -> None:
         self._fail_if_abandoned(state, now, summary)
+        self._withdraw_if_abandoned(state, now, summary)
         status = evaluate(
             now,
             district_id=state.district_id,
@@ -141,3 +143,25 @@ class Checker:
             condition=("last_import_id = :id", {}, {":id": {"S": state.last_import_id}}),
         )
         state.last_upload_status = FAILED
+
+    def _withdraw_if_abandoned(self, state: SchoolState, now: datetime, summary: CheckSummary) -> None:
+        """An approve or rollback the importer never carried out: its record goes back as it was."""
+        waiting = state.decision
+        since = parse_time((waiting or {}).get("since"))
+        if not waiting or since is None:
+            return
+        if now - since < timedelta(seconds=self.settings.importer_timeout_seconds) + ABANDON_MARGIN:
+            return
+        # Rare, so the decisions module (and the importer it needs) is loaded only now.
+        from sis_imports.decisions import withdraw  # noqa: PLC0415
+
+        withdraw(
+            self.records,
+            self.schools,
+            state.district_id,
+            state.school_id,
+            waiting,
+            "not carried out: the importer did not finish it in time; ask again",
+        )
+        state.decision = None
+        summary.decisions_withdrawn += 1

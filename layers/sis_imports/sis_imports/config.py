@@ -18,6 +18,9 @@ class Settings(BaseModel):
     importer_timeout_seconds: int = 900
     # A district bundle whose parts hold more bytes than this fans out, a work item per school.
     bundle_fan_out_bytes: int = Field(default=8 << 20, ge=0)
+    # An approve or rollback of more records than this is handed to the importer (the API's limit
+    # is 30 seconds, and DynamoDB writes one school's roster at about 1,000 items a second).
+    decision_inline_changes: int = Field(default=10_000, ge=0)
 
     @classmethod
     def from_environment(cls) -> Settings:
@@ -31,6 +34,7 @@ class Settings(BaseModel):
             school_queue_url=env.get("SCHOOL_QUEUE_URL") or None,
             importer_timeout_seconds=int(env.get("IMPORTER_TIMEOUT_SECONDS", "900")),
             bundle_fan_out_bytes=int(env.get("BUNDLE_FAN_OUT_BYTES", str(8 << 20))),
+            decision_inline_changes=int(env.get("DECISION_INLINE_CHANGES", "10000")),
         )
 
 

@@ -22,6 +22,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from sis_imports.aws import Clients
 from sis_imports.bulk import paused_gc
 from sis_imports.calendar import SchoolCalendar
@@ -38,25 +40,24 @@ from sis_imports.observability import MetricUnit, logger, metrics, tracer
 from sis_imports.records import (
     BLOCKED,
     BUNDLE_SCHOOL,
-    DISCARDED,
     FAILED,
     FINISHED,
     HELD,
     PROCESSING,
-    ROLLED_BACK,
     SUCCEEDED,
-    DecisionRefused,
     ImportRecords,
-    RecordNotFound,
     make_import_id,
 )
-from sis_imports.roster_store import RosterStore, tally
+from sis_imports.roster_store import RosterStore
 from sis_imports.safeguards import DEFAULT_HOLD_PERCENT, hold_reason
 from sis_imports.schools import Schools, SchoolState, effective_calendar, effective_setting
 from sis_imports.snapshot import SchoolSnapshot
 from sis_imports.undo_log import UndoLog
 from sis_imports.upload_keys import BadKey, scope_of
 
+# On a record from the moment its counts are saved until it finishes: the roster is being written, and a
+# retry must report the saved counts rather than judge a half-written roster again.
+WRITING = "writing"
 RECOMMENDED_WINDOW_END_HOUR = 6  # Sloopy should run between midnight and 6am school time
 QUEUED = "queued"  # a district bundle's school, handed to its own invocation
 WORK_PREFIX = "work/"
@@ -97,7 +98,7 @@ class SchoolResult:
 
 
 class Importer:
-    def __init__(self, settings: Settings, clients: Clients | None = None):
+    def __init__(self, settings: Settings, clients: Clients | None = None, lease_wait_seconds: float = 60.0):
         self.clients = clients or Clients()
         self.settings = settings
         self.records = ImportRecords(self.clients.dynamodb, settings.imports_table)
@@ -106,7 +107,9 @@ class Importer:
         self.undo = UndoLog(self.clients.s3, settings.upload_bucket)
         self.topic = AlertTopic(self.clients.sns, settings.alert_topic_arn)
         # A lease outlives the importer's timeout, so a crashed run's lease lapses before its retry ends.
-        self.lease = SchoolLease(self.schools, timedelta(seconds=settings.importer_timeout_seconds + 60))
+        self.lease = SchoolLease(
+            self.schools, timedelta(seconds=settings.importer_timeout_seconds + 60), lease_wait_seconds
+        )
 
     # ------------------------------------------------------------------ upload
     @tracer.capture_method
@@ -134,7 +137,7 @@ class Importer:
             results = self._split_bundle(scope, import_id, upload, issues)
         else:
             results = [
-                self._import_upload(self._with_school_settings(scope), import_id, upload, upload, issues)
+                self._import_upload(self.with_school_settings(scope), import_id, upload, upload, issues)
             ]
         metrics.add_metric(
             name="ImportDuration", unit=MetricUnit.Milliseconds, value=(time.monotonic() - started) * 1000
@@ -156,7 +159,7 @@ class Importer:
             datetime.fromisoformat(work["created_at"]),
         )
         part = local_part or Upload(source["bucket"], work["part_key"], None, "", 0, upload.created_at)
-        scope = self._with_school_settings(Scope(district_id, school_id))
+        scope = self.with_school_settings(Scope(district_id, school_id))
         return self._import_upload(scope, import_id, upload, part, IssueLog())
 
     def _import_upload(
@@ -168,7 +171,7 @@ class Importer:
             if isinstance(content, Path):
                 parsed = self._parse_part(content, scope, issues)
             else:
-                parsed = self._download_and_parse(content, scope, issues)
+                parsed = self.download_and_parse(content, scope, issues)
         except UploadRejected as exc:
             logger.warning("upload refused", extra={"code": exc.code, "reason": exc.message})
             issues.error(exc.file, exc.line, exc.code, exc.message)
@@ -251,7 +254,7 @@ class Importer:
         self.clients.sqs.send_message(QueueUrl=self.settings.school_queue_url, MessageBody=json.dumps(work))
         return SchoolResult(school_id, import_id, QUEUED)
 
-    def _with_school_settings(self, scope: Scope) -> Scope:
+    def with_school_settings(self, scope: Scope) -> Scope:
         if scope.school_id is None:
             return scope
         state, _ = self.schools.get(scope.district_id, scope.school_id)
@@ -259,7 +262,7 @@ class Importer:
         return Scope(scope.district_id, scope.school_id, prefix) if prefix else scope
 
     @tracer.capture_method
-    def _download_and_parse(self, upload: Upload, scope: Scope, issues: IssueLog) -> ParsedUpload:
+    def download_and_parse(self, upload: Upload, scope: Scope, issues: IssueLog) -> ParsedUpload:
         with tempfile.TemporaryDirectory(prefix="upload-") as folder:
             path = Path(folder) / "upload.zip"
             self._download(upload, path)
@@ -271,9 +274,25 @@ class Importer:
 
     def _download(self, upload: Upload, path: Path) -> None:
         extra = {"VersionId": upload.version_id} if upload.version_id else None
-        with path.open("wb") as sink:
-            # Streams to /tmp in parts: the upload is never held in memory.
-            self.clients.s3.download_fileobj(upload.bucket, upload.key, sink, ExtraArgs=extra)
+        try:
+            with path.open("wb") as sink:
+                # Streams to /tmp in parts: the upload is never held in memory.
+                self.clients.s3.download_fileobj(upload.bucket, upload.key, sink, ExtraArgs=extra)
+        except ClientError as exc:
+            # Without s3:ListBucket, S3 answers 403 rather than 404 for an object that is not there.
+            if exc.response["Error"]["Code"] not in (
+                "403",
+                "404",
+                "NoSuchKey",
+                "NoSuchVersion",
+                "AccessDenied",
+            ):
+                raise
+            raise UploadRejected(
+                "upload_missing",
+                "The upload can no longer be read from the bucket; uploads are deleted after the "
+                "retention period (UploadRetentionDays). Send the export again.",
+            ) from exc
 
     def _refuse(
         self, scope: Scope, import_id: str, upload: Upload, exc: UploadRejected, issues: IssueLog
@@ -313,11 +332,11 @@ class Importer:
             return SchoolResult(school_id, import_id, existing["status"], duplicate=True)
         extra = {"file_rows": parsed.file_rows, **issues.for_school(school_id)}
         saved_counts = (existing or {}).get("counts")
-        return self._apply(
+        return self.apply(
             district_id, school_id, snapshot, upload, import_id, extra, saved_counts, approval=None
         )
 
-    def _apply(
+    def apply(
         self,
         district_id: str,
         school_id: str,
@@ -376,7 +395,7 @@ class Importer:
             counts = saved_counts or plan.counts_dict()
             if not saved_counts:
                 # Saved before writing: a retry after a crash reports these, not the remainder's.
-                self.records.update(district_id, school_id, import_id, {"counts": counts})
+                self.records.update(district_id, school_id, import_id, {"counts": counts, WRITING: True})
             self.undo.save(district_id, school_id, import_id, plan.changes())
             written = self.roster.write(district_id, school_id, state.generation, plan.changes(), import_id)
             metrics.add_metric(name="RosterItemsWritten", unit=MetricUnit.Count, value=written.items)
@@ -450,122 +469,6 @@ class Importer:
             )
         return None
 
-    # ------------------------------------------------------------------ decisions
-    def approve(
-        self, district_id: str, school_id: str, import_id: str, actor: dict[str, Any]
-    ) -> dict[str, Any]:
-        """Applies a held import as it stands in its upload, past the mass-change hold."""
-        record = self._decidable(district_id, school_id, import_id, HELD, "approved")
-        source = record["source"]
-        upload = Upload(
-            source["bucket"],
-            source["key"],
-            source.get("version_id"),
-            source.get("etag", ""),
-            int(source.get("size", 0)),
-            datetime.fromisoformat(record["created_at"]),
-        )
-        issues = IssueLog()
-        scope = self._with_school_settings(scope_of(upload.key))
-        parsed = self._download_and_parse(upload, scope, issues)
-        snapshot = parsed.schools.get(school_id)
-        if snapshot is None:
-            raise DecisionRefused(f"the upload no longer holds school {school_id}")
-        self._record_action(district_id, school_id, import_id, record, "approve", actor, PROCESSING, HELD)
-        extra = {"file_rows": parsed.file_rows, **issues.for_school(school_id)}
-        self._apply(district_id, school_id, snapshot, upload, import_id, extra, None, approval=actor)
-        return self._get(district_id, school_id, import_id)
-
-    def discard(
-        self, district_id: str, school_id: str, import_id: str, actor: dict[str, Any]
-    ) -> dict[str, Any]:
-        """Drops a held import; the roster stays as it was."""
-        record = self._decidable(district_id, school_id, import_id, HELD, "discarded")
-        self._record_action(district_id, school_id, import_id, record, "discard", actor, DISCARDED, HELD)
-        self.schools.update(
-            district_id,
-            school_id,
-            {"last_upload_status": DISCARDED},
-            condition=("last_import_id = :id", {}, {":id": {"S": import_id}}),
-        )
-        return self._get(district_id, school_id, import_id)
-
-    def rollback(
-        self, district_id: str, school_id: str, import_id: str, actor: dict[str, Any]
-    ) -> dict[str, Any]:
-        """Restores the roster exactly as it was before the school's most recent applied import."""
-        record = self._decidable(district_id, school_id, import_id, SUCCEEDED, "rolled back")
-        holder = f"rollback-{import_id}"
-        self.lease.acquire(district_id, school_id, holder, datetime.now(UTC))
-        try:
-            state, _ = self.schools.get(district_id, school_id)
-            if state is None or state.last_applied_import_id != import_id:
-                raise DecisionRefused("only the school's most recent applied import can be rolled back")
-            entries = list(self.undo.load(district_id, school_id, import_id))
-            self.roster.restore(district_id, school_id, state.generation, entries, holder)
-            counts = tally(self.roster.load(district_id, school_id, state.generation))
-            # The roster is the previous import's again: nothing newer to undo, nothing "identical" to skip.
-            self.schools.update(
-                district_id,
-                school_id,
-                {
-                    "last_applied_import_id": None,
-                    "content_hash": None,
-                    "counts": counts,
-                    "last_upload_status": ROLLED_BACK,
-                },
-            )
-            self._record_action(
-                district_id,
-                school_id,
-                import_id,
-                record,
-                "rollback",
-                actor,
-                ROLLED_BACK,
-                SUCCEEDED,
-                {"counts_after_rollback": counts},
-            )
-        finally:
-            self.lease.release(district_id, school_id, holder)
-        return self._get(district_id, school_id, import_id)
-
-    def _get(self, district_id: str, school_id: str, import_id: str) -> dict[str, Any]:
-        record = self.records.get(district_id, school_id, import_id)
-        if record is None:
-            raise RecordNotFound(f"no import {import_id[:64]} for this school")
-        return record
-
-    def _decidable(
-        self, district_id: str, school_id: str, import_id: str, status: str, verb: str
-    ) -> dict[str, Any]:
-        record = self._get(district_id, school_id, import_id)
-        if record["status"] != status:
-            raise DecisionRefused(f"this import is {record['status']}; only a {status} import can be {verb}")
-        return record
-
-    def _record_action(
-        self,
-        district_id: str,
-        school_id: str,
-        import_id: str,
-        record: dict[str, Any],
-        action: str,
-        actor: dict[str, Any],
-        status: str,
-        expected: str,
-        extra: dict[str, Any] | None = None,
-    ) -> None:
-        now = datetime.now(UTC).isoformat()
-        actions = [*record.get("actions", []), {"action": action, "at": now, **actor}]
-        fields = {"status": status, "modified_at": now, "actions": actions, **(extra or {})}
-        if not self.records.update(district_id, school_id, import_id, fields, expected_status=expected):
-            raise DecisionRefused("someone else decided on this import at the same moment; reload it")
-        logger.info(
-            "import decision",
-            extra={"action": action, "school_id": school_id, "import_id": import_id, "by": actor.get("by")},
-        )
-
     # ------------------------------------------------------------------ records
     def _base_record(
         self,
@@ -616,7 +519,13 @@ class Importer:
         reason: str | None = None,
         extra: dict[str, Any] | None = None,
     ) -> None:
-        fields = {"status": status, "modified_at": _now(upload), "reason": reason, **(extra or {})}
+        fields = {
+            "status": status,
+            "modified_at": _now(upload),
+            "reason": reason,
+            WRITING: None,
+            **(extra or {}),
+        }
         self.records.update(district_id, school_id, import_id, fields)
         if school_id != BUNDLE_SCHOOL:
             self.schools.update(

@@ -37,6 +37,7 @@ class SchoolState:
     alert: dict[str, Any] | None = None
     processing_since: str | None = None
     last_applied_import_id: str | None = None  # the import a rollback would undo
+    decision: dict[str, Any] | None = None  # an approve or rollback handed to the importer, not yet done
     settings: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -177,6 +178,24 @@ class Schools:
             },
         )
         return state
+
+    def begin_decision(self, district_id: str, school_id: str, decision: dict[str, Any]) -> bool:
+        """Marks a decision as waiting for the importer; False if another is waiting already."""
+        return self.update(
+            district_id,
+            school_id,
+            {"decision": decision},
+            condition=("attribute_not_exists(decision)", {}, {}),
+        )
+
+    def end_decision(self, district_id: str, school_id: str, import_id: str) -> bool:
+        """Clears the school's waiting decision, if it is still this import's."""
+        return self.update(
+            district_id,
+            school_id,
+            {"decision": None},
+            condition=("decision.import_id = :id", {}, {":id": {"S": import_id}}),
+        )
 
     def set_calendar(self, district_id: str, school_id: str | None, calendar: SchoolCalendar) -> None:
         """Stores a school's calendar, or the district default when school_id is None."""

@@ -12,7 +12,9 @@ from sis_imports.records import ImportRecords
 from sis_imports.schools import Schools
 
 if TYPE_CHECKING:
-    from sis_imports.importer import Importer
+    from sis_imports.decisions import Decisions
+
+API_LEASE_WAIT_SECONDS = 5.0
 
 
 @dataclass
@@ -29,12 +31,14 @@ class Services:
         return Schools(self.clients.dynamodb, self.settings.schools_table)
 
     @cached_property
-    def importer(self) -> Importer:
+    def decisions(self) -> Decisions:
         """Approve and rollback apply rosters exactly as the importer does. They are rare, so the
         importer and its readers are loaded on the first of them, not on every cold start."""
+        from sis_imports.decisions import Decisions  # noqa: PLC0415
         from sis_imports.importer import Importer  # noqa: PLC0415
 
-        return Importer(self.settings, self.clients)
+        # A school being imported answers at once (409) rather than near the API's 30-second limit.
+        return Decisions(Importer(self.settings, self.clients, lease_wait_seconds=API_LEASE_WAIT_SECONDS))
 
 
 _services: Services | None = None

@@ -198,8 +198,15 @@ function openDetail(item, isLatestApplied) {
 async function decide(action, question) {
   const item = state.detail;
   if (!item || !window.confirm(question)) return;
+  const path = `${schoolPath(state.school)}/imports/${encodeURIComponent(item.import_id)}`;
   try {
-    const updated = await api("POST", `${schoolPath(state.school)}/imports/${encodeURIComponent(item.import_id)}/${action}`);
+    let updated = await api("POST", `${path}/${action}`);
+    if (updated.status === "processing") {
+      // A large decision is carried out by the importer: follow the record until it is done.
+      toast("The importer is applying this; the page follows along and updates when it is done.");
+      $("#detail-title").textContent = `Import of ${fmt(item.created_at)} · processing`;
+      updated = await settled(path);
+    }
     toast(`Import ${action === "rollback" ? "rolled back" : `${action}d`}: now ${updated.status.replace("_", " ")}.`);
     await Promise.all([loadHistory(), loadAlert()]);
     openDetail(updated, false);
@@ -207,6 +214,15 @@ async function decide(action, question) {
   } catch (error) {
     toast(error.message);
   }
+}
+
+async function settled(path) {
+  for (let waited = 0; waited < 15 * 60; waited += 3) {
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const record = await api("GET", path);
+    if (record.status !== "processing") return record;
+  }
+  throw new Error("Still processing after 15 minutes; reload the page later to see how it ended.");
 }
 
 function downloadErrors() {
