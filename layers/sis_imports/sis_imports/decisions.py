@@ -119,15 +119,7 @@ class Decisions:
     ) -> None:
         """Applies the held upload. `actor` is None when the importer carries out a recorded decision."""
         import_id = record["import_id"]
-        source = record["source"]
-        upload = Upload(
-            source["bucket"],
-            source["key"],
-            source.get("version_id"),
-            source.get("etag", ""),
-            int(source.get("size", 0)),
-            datetime.fromisoformat(record["created_at"]),
-        )
+        upload = Upload.from_source(record["source"], record["created_at"])
         issues = IssueLog()
         scope = self.importer.with_school_settings(scope_of(upload.key))
         parsed = self.importer.download_and_parse(upload, scope, issues)

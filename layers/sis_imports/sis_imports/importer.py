@@ -79,6 +79,18 @@ class Upload:
     size: int
     created_at: datetime  # when the upload arrived: the S3 event time
 
+    @classmethod
+    def from_source(cls, source: dict[str, Any], created_at: str) -> Upload:
+        """The upload a record's (or a work item's) `source` and `created_at` describe."""
+        return cls(
+            source["bucket"],
+            source["key"],
+            source.get("version_id"),
+            source.get("etag", ""),
+            int(source.get("size", 0)),
+            datetime.fromisoformat(created_at),
+        )
+
     def source(self) -> dict[str, Any]:
         return {
             "bucket": self.bucket,
@@ -149,16 +161,8 @@ class Importer:
         The part is read from S3, or from `local_part` when the bundle's own invocation imports it."""
         district_id, school_id, import_id = work["district_id"], work["school_id"], work["import_id"]
         logger.append_keys(import_id=import_id, district_id=district_id)
-        source = work["source"]
-        upload = Upload(
-            source["bucket"],
-            source["key"],
-            source.get("version_id"),
-            source.get("etag", ""),
-            int(source.get("size", 0)),
-            datetime.fromisoformat(work["created_at"]),
-        )
-        part = local_part or Upload(source["bucket"], work["part_key"], None, "", 0, upload.created_at)
+        upload = Upload.from_source(work["source"], work["created_at"])
+        part = local_part or Upload(upload.bucket, work["part_key"], None, "", 0, upload.created_at)
         scope = self.with_school_settings(Scope(district_id, school_id))
         return self._import_upload(scope, import_id, upload, part, IssueLog())
 

@@ -8,7 +8,7 @@ every record of a school, and boto3's resource serializer costs more than the re
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,16 +56,7 @@ class RosterStore:
         self, district_id: str, school_id: str, generation: str, changes: Iterable[Change], import_id: str
     ) -> WriteStats:
         pk = partition_key(district_id, school_id, generation)
-        stats = WriteStats()
-        batch: list[dict[str, Any]] = []
-        for change in changes:
-            batch.append({"PutRequest": {"Item": _item(pk, change, import_id)}})
-            if len(batch) == BATCH_SIZE:
-                self._flush(batch, stats)
-                batch = []
-        if batch:
-            self._flush(batch, stats)
-        return stats
+        return self._write_all({"PutRequest": {"Item": _item(pk, change, import_id)}} for change in changes)
 
     def restore(
         self,
@@ -80,15 +71,24 @@ class RosterStore:
         `import_id` marks only records whose before-image predates `changed_by` being kept.
         """
         pk = partition_key(district_id, school_id, generation)
+
+        def requests() -> Iterator[dict[str, Any]]:
+            for entity, record_id, before in entries:
+                if before is None:
+                    key = {"pk": {"S": pk}, "sk": {"S": f"{ENTITY_CODES[entity]}#{record_id}"}}
+                    yield {"DeleteRequest": {"Key": key}}
+                else:
+                    change = Change(entity, record_id, before.values, before.active, before.since, None)
+                    yield {"PutRequest": {"Item": _item(pk, change, before.changed_by or import_id)}}
+
+        return self._write_all(requests())
+
+    def _write_all(self, requests: Iterable[dict[str, Any]]) -> WriteStats:
+        """BatchWriteItem, 25 requests a call."""
         stats = WriteStats()
         batch: list[dict[str, Any]] = []
-        for entity, record_id, before in entries:
-            if before is None:
-                key = {"pk": {"S": pk}, "sk": {"S": f"{ENTITY_CODES[entity]}#{record_id}"}}
-                batch.append({"DeleteRequest": {"Key": key}})
-            else:
-                change = Change(entity, record_id, before.values, before.active, before.since, None)
-                batch.append({"PutRequest": {"Item": _item(pk, change, before.changed_by or import_id)}})
+        for request in requests:
+            batch.append(request)
             if len(batch) == BATCH_SIZE:
                 self._flush(batch, stats)
                 batch = []

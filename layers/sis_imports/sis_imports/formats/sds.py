@@ -30,7 +30,8 @@ def matches(archive: UploadArchive) -> bool:
     return sum(name in archive.members for name in FILES) >= 2
 
 
-def parse(archive: UploadArchive, builder: SnapshotBuilder, scope: Scope, stats: FileStats) -> None:
+def check_files(archive: UploadArchive) -> None:
+    """Refuses a set without all six files (also before a district bundle is split)."""
     missing = [name for name in FILES if name not in archive.members]
     if missing:
         raise UploadRejected(
@@ -38,6 +39,10 @@ def parse(archive: UploadArchive, builder: SnapshotBuilder, scope: Scope, stats:
             "An SDS v1 set needs School.csv, Section.csv, Student.csv, "
             f"Teacher.csv, StudentEnrollment.csv and TeacherRoster.csv; missing: {', '.join(missing)}.",
         )
+
+
+def parse(archive: UploadArchive, builder: SnapshotBuilder, scope: Scope, stats: FileStats) -> None:
+    check_files(archive)
     schools = _read_schools(archive, builder, stats)
     section_school = _read_sections(archive, builder, schools, scope, stats)
     _read_people(archive, "student.csv", STUDENTS, builder, schools, scope, stats)

@@ -22,7 +22,7 @@ from sis_imports.formats.archive import UploadArchive, open_upload
 from sis_imports.formats.common import RowTally, Scope, split_list
 from sis_imports.formats.csv_file import CsvFile
 from sis_imports.formats.oneroster import check_bulk_bundle
-from sis_imports.formats.sds import FILES
+from sis_imports.formats.sds import FILES, check_files
 from sis_imports.formats.sloopy import FILE_NAME
 from sis_imports.issues import IssueLog
 from sis_imports.model import UploadRejected
@@ -163,13 +163,7 @@ def _split_sloopy(archive: UploadArchive, parts: _Parts, issues: IssueLog) -> No
 
 # ---------------------------------------------------------------- SDS
 def _split_sds(archive: UploadArchive, parts: _Parts, issues: IssueLog) -> None:
-    missing = [name for name in FILES if name not in archive.members]
-    if missing:
-        raise UploadRejected(
-            "missing_file",
-            "An SDS v1 set needs School.csv, Section.csv, Student.csv, "
-            f"Teacher.csv, StudentEnrollment.csv and TeacherRoster.csv; missing: {', '.join(missing)}.",
-        )
+    check_files(archive)
     headers = {key: _header(archive, key) for key in FILES}
     names = {key: archive.members[key].name for key in FILES}
     section_school: dict[str, str] = {}
