@@ -417,3 +417,33 @@ def test_one_decision_at_a_time_and_one_never_carried_out_is_withdrawn(
     assert latest(cloud)["status"] == "held"
     # And the administrator may decide again.
     assert decide(cloud, held["import_id"], "approve")[0] == 202
+
+
+def test_a_work_item_for_a_busy_school_is_tried_again_in_minutes(
+    cloud, day1, tmp_path: Path, monkeypatch, large_decisions
+):
+    """Not after the queue's 90-minute visibility timeout: another import holds the school only for now."""
+    from sis_imports.importer import Importer
+    from sis_imports.lease import SchoolBusy, SchoolLease
+    from sis_imports.local.lambdas import LambdaContext
+
+    cloud.import_file(
+        write_sloopy([without_students(day1, 0.4)], tmp_path / "d2.zip"),
+        "uploads/d1/CTS/d2.zip",
+        DAY1 + timedelta(days=1),
+    )
+    assert decide(cloud, latest(cloud)["import_id"], "approve")[0] == 202
+    work = queued_work(cloud)
+
+    def busy(*_args, **_kwargs):
+        raise SchoolBusy("school CTS is being imported by another upload")
+
+    later: list[tuple[str, int]] = []
+    monkeypatch.setattr(SchoolLease, "acquire", busy)
+    monkeypatch.setattr(
+        Importer, "retry_work_later", lambda self, handle, seconds: later.append((handle, seconds))
+    )
+    with pytest.raises(SchoolBusy):
+        cloud.handler("ImporterFunction")(work, LambdaContext("ImporterFunction"))
+    assert later == [(work["Records"][0]["receiptHandle"], 300)]
+    assert latest(cloud)["status"] == "processing"  # still waiting, not given up

@@ -14,13 +14,28 @@ from .conftest import TEMPLATE
 RESOURCES = TEMPLATE["Resources"]
 
 
+# An explicit role's statements count as its function's.
+ROLE_OF = {
+    resource["Properties"]["Role"]["Fn::GetAtt"][0]: name
+    for name, resource in RESOURCES.items()
+    if resource["Type"] == "AWS::Serverless::Function" and "Role" in resource["Properties"]
+}
+STANDARD_MANAGED_POLICIES = {
+    "arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+    "arn:${AWS::Partition}:iam::aws:policy/AWSXrayWriteOnlyAccess",
+}
+
+
 def statements() -> Iterator[tuple[str, dict[str, Any]]]:
-    """Every IAM statement in the template: function policies, managed policies, bucket policies."""
+    """Every IAM statement in the template: function policies, roles', managed policies, bucket policies."""
     for name, resource in RESOURCES.items():
         props = resource.get("Properties", {})
         for policy in props.get("Policies", []) if resource["Type"] == "AWS::Serverless::Function" else []:
             for statement in policy.get("Statement", []):
                 yield name, statement
+        for policy in props.get("Policies", []) if resource["Type"] == "AWS::IAM::Role" else []:
+            for statement in policy["PolicyDocument"]["Statement"]:
+                yield ROLE_OF.get(name, name), statement
         document = props.get("PolicyDocument")
         if document:
             for statement in document["Statement"]:
@@ -51,8 +66,25 @@ def test_the_only_wildcard_is_the_deny_for_requests_without_tls():
 def test_functions_only_use_sam_policy_statements_we_wrote():
     for name, resource in RESOURCES.items():
         if resource["Type"] == "AWS::Serverless::Function":
-            for policy in resource["Properties"]["Policies"]:
+            for policy in resource["Properties"].get("Policies", []):
                 assert set(policy) == {"Statement"}, f"{name} uses a policy template; write statements out"
+
+
+def test_a_queue_consumer_has_its_own_role_and_consumes_only_its_queue():
+    """SAM would give an SQS consumer AWSLambdaSQSQueueExecutionRole: every queue in the account."""
+    for name, resource in RESOURCES.items():
+        events = resource.get("Properties", {}).get("Events", {}).values()
+        if resource["Type"] == "AWS::Serverless::Function" and any(e["Type"] == "SQS" for e in events):
+            assert "Role" in resource["Properties"] and "Policies" not in resource["Properties"], name
+            consumed = [
+                s["Resource"] for fn, s in statements() if fn == name and "sqs:ReceiveMessage" in actions(s)
+            ]
+            queues = [e["Properties"]["Queue"] for e in events if e["Type"] == "SQS"]
+            assert consumed == queues, name
+    for name, resource in RESOURCES.items():
+        if resource["Type"] == "AWS::IAM::Role":
+            managed = {arn["Fn::Sub"] for arn in resource["Properties"].get("ManagedPolicyArns", [])}
+            assert managed <= STANDARD_MANAGED_POLICIES, name
 
 
 def test_importer_reads_only_under_uploads():

@@ -15,9 +15,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from sis_imports.config import settings
 from sis_imports.decisions import Decisions
 from sis_imports.importer import Importer, SchoolResult, Upload
+from sis_imports.lease import SchoolBusy
 from sis_imports.observability import logger, metrics, tracer
 from sis_imports.timestamps import parse_event_time
 
+BUSY_RETRY_SECONDS = 300
 _importer: Importer | None = None
 
 
@@ -35,7 +37,15 @@ def importer() -> Importer:
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     records = event.get("Records") or []
     if records and records[0].get("eventSource") == "aws:sqs":
-        return {"imports": [_result(_work(json.loads(record.body))) for record in SQSEvent(event).records]}
+        done = []
+        for message in SQSEvent(event).records:
+            try:
+                done.append(_result(_work(json.loads(message.body))))
+            except SchoolBusy:
+                # Another import holds the school: try again in minutes, not after the queue's 90.
+                importer().retry_work_later(message.receipt_handle, BUSY_RETRY_SECONDS)
+                raise
+        return {"imports": done}
     results: list[dict[str, Any]] = []
     for record in S3Event(event).records:
         obj = record.s3.get_object

@@ -166,6 +166,12 @@ class Importer:
         scope = self.with_school_settings(Scope(district_id, school_id))
         return self._import_upload(scope, import_id, upload, part, IssueLog())
 
+    def retry_work_later(self, receipt_handle: str, seconds: int) -> None:
+        """Makes a work item that could not be done yet visible again on the queue after `seconds`."""
+        self.clients.sqs.change_message_visibility(
+            QueueUrl=self.settings.school_queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=seconds
+        )
+
     def _import_upload(
         self, scope: Scope, import_id: str, upload: Upload, content: Upload | Path, issues: IssueLog
     ) -> SchoolResult:
