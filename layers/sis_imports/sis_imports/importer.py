@@ -300,8 +300,8 @@ class Importer:
                 raise
             raise UploadRejected(
                 "upload_missing",
-                "The upload can no longer be read from the bucket; uploads are deleted after the "
-                "retention period (UploadRetentionDays). Send the export again.",
+                "The upload cannot be read from the bucket: it is gone (uploads are deleted after "
+                "UploadRetentionDays days; send the export again), or the importer may not read it.",
             ) from exc
 
     def _refuse(
