@@ -32,6 +32,7 @@ from sis_imports.records import (
 )
 from sis_imports.roster_store import tally
 from sis_imports.schools import Schools
+from sis_imports.undo_log import UndoLogMissing
 from sis_imports.upload_keys import scope_of
 
 APPROVE = "approve"
@@ -102,7 +103,7 @@ class Decisions:
             else:
                 entries = list(self.importer.undo.load(district_id, school_id, import_id))
                 self._rollback(district_id, school_id, record, None, entries)
-        except (DecisionRefused, UploadRejected, LookupError) as exc:
+        except (DecisionRefused, UploadRejected, UndoLogMissing, RecordNotFound) as exc:
             # It can no longer be done (the upload or undo log expired, a newer import came first):
             # the record goes back as it was, saying why. Anything else is retried from the queue.
             message = exc.message if isinstance(exc, UploadRejected) else str(exc)
