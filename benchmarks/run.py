@@ -412,11 +412,7 @@ def _batch_put(client, table: str, items) -> None:
 
 # ---------------------------------------------------------------- 7: cold start
 BUILD = ROOT / ".aws-sam" / "build"
-HANDLERS = (
-    ("ImporterFunction", "importer_handler"),
-    ("ApiFunction", "api_handler"),
-    ("CheckerFunction", "checker_handler"),
-)
+FUNCTIONS = ("ImporterFunction", "ApiFunction", "CheckerFunction")
 
 
 def _import_ms(python: str, paths: list[Path], code: str, env: dict[str, str], runs: int = 7) -> float:
@@ -440,19 +436,28 @@ def cold_start(lambda_python: str | None) -> None:
     `import boto3, aws_lambda_powertools` from the same layer. Also, for information, the same from the
     source tree under this Python outside Lambda (tests, the CLI and the local stack start so)."""
     from sis_imports.local.environment import powertools_environment
+    from sis_imports.local.template import Stack, handler_location
 
+    template = load_template(ROOT / "template.yaml")
+    stack = Stack(template)
+    # (logical id, CodeUri, the module Lambda imports), as the template says.
+    handlers = [
+        (function, code_uri, handler.rsplit(".", 1)[0])
+        for function in FUNCTIONS
+        for code_uri, handler in [handler_location(stack, function)]
+    ]
     base_env = {
         "PATH": os.environ["PATH"],
         "AWS_REGION": "us-east-1",
         "AWS_DEFAULT_REGION": "us-east-1",
         "PYTHONDONTWRITEBYTECODE": "1",  # Lambda's /opt and /var/task are read-only
-        **powertools_environment(load_template(ROOT / "template.yaml")),
+        **powertools_environment(template),
     }
     layer = BUILD / "SharedLayer" / "python"
     if lambda_python and layer.is_dir():
         env = {**base_env, "LAMBDA_TASK_ROOT": str(BUILD), "AWS_LAMBDA_FUNCTION_NAME": "bench"}
         bare = _import_ms(lambda_python, [layer], "import boto3, aws_lambda_powertools", env)
-        for function, module in HANDLERS:
+        for function, _code_uri, module in handlers:
             seconds = _import_ms(lambda_python, [BUILD / function, layer], f"import {module}", env)
             report(
                 f"cold start: {module} import, as in Lambda",
@@ -466,14 +471,9 @@ def cold_start(lambda_python: str | None) -> None:
         )
     source = ROOT / "layers" / "sis_imports"
     bare = _import_ms(sys.executable, [source], "import boto3, aws_lambda_powertools", base_env)
-    for function, module in HANDLERS:
-        folder = ROOT / stack_code_uri(function)
-        seconds = _import_ms(sys.executable, [folder, source], f"import {module}", base_env)
+    for _function, code_uri, module in handlers:
+        seconds = _import_ms(sys.executable, [ROOT / code_uri, source], f"import {module}", base_env)
         report(f"cold start: {module} import, outside Lambda", f"{seconds:.0f} ms = {seconds / bare:.2f}x")
-
-
-def stack_code_uri(function: str) -> str:
-    return str(load_template(ROOT / "template.yaml")["Resources"][function]["Properties"]["CodeUri"])
 
 
 # ---------------------------------------------------------------- main

@@ -107,12 +107,11 @@ class Decisions:
             # It can no longer be done (the upload or undo log expired, a newer import came first):
             # the record goes back as it was, saying why. Anything else is retried from the queue.
             message = exc.message if isinstance(exc, UploadRejected) else str(exc)
-            self.undo_waiting(district_id, school_id, waiting, f"not carried out: {message}")
+            withdraw(
+                self.records, self.schools, district_id, school_id, waiting, f"not carried out: {message}"
+            )
         self.schools.end_decision(district_id, school_id, import_id)
         return SchoolResult(school_id, import_id, self._get(district_id, school_id, import_id)["status"])
-
-    def undo_waiting(self, district_id: str, school_id: str, waiting: dict[str, Any], outcome: str) -> None:
-        withdraw(self.records, self.schools, district_id, school_id, waiting, outcome)
 
     # ------------------------------------------------------------------ the work
     def _approve(
@@ -215,7 +214,14 @@ class Decisions:
                 QueueUrl=self.settings.school_queue_url, MessageBody=json.dumps(work)
             )
         except Exception:
-            self.undo_waiting(district_id, school_id, waiting, "not carried out: it could not be queued")
+            withdraw(
+                self.records,
+                self.schools,
+                district_id,
+                school_id,
+                waiting,
+                "not carried out: it could not be queued",
+            )
             raise
         logger.info("decision queued for the importer", extra={"action": action, "import_id": import_id})
         return Outcome(self._get(district_id, school_id, import_id), queued=True)
@@ -255,7 +261,6 @@ class Decisions:
         import_id = record["import_id"]
         now = datetime.now(UTC).isoformat()
         actions = [*record.get("actions", []), {"action": action, "at": now, **actor}]
-        record["actions"] = actions
         fields = {"status": status, "modified_at": now, "actions": actions, **(extra or {})}
         if not self.records.update(district_id, school_id, import_id, fields, expected_status=expected):
             raise DecisionRefused("someone else decided on this import at the same moment; reload it")

@@ -192,7 +192,7 @@ class CsvFile:
         rows, width = chunk.rows, self.width
         # A row of one value may be a blank line; a header has at least two columns we read.
         if chunk.plain and rows and min(map(len, rows)) >= max(width, 2):
-            return Chunk(chunk.lines, plain=True, _rows=rows)
+            return chunk
         kept_lines: list[int] = []
         kept: list[list[str]] = []
         overlong = OVERLONG_LINE.rstrip("\n")
