@@ -24,9 +24,16 @@ from sis_imports.formats.archive import open_upload
 from sis_imports.formats.common import RowTally
 from sis_imports.formats.csv_file import CsvFile
 from sis_imports.issues import IssueLog
-from sis_imports.model import ENTITIES, FIELDS, NAME_FIELDS, UploadRejected
+from sis_imports.model import ENTITIES, FIELDS, NAME_FIELDS, UploadRejected, enrollment_id
 from sis_imports.snapshot import SchoolSnapshot, SnapshotBuilder
-from sis_imports.synthetic import generate_school, next_day, write_oneroster, write_sds, write_sloopy
+from sis_imports.synthetic import (
+    SyntheticSchool,
+    generate_school,
+    next_day,
+    write_oneroster,
+    write_sds,
+    write_sloopy,
+)
 
 FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -126,7 +133,9 @@ def _everything(path: Path, scope: Scope) -> object:
     issues = IssueLog()
     try:
         upload = read_upload(path, scope, issues)
-        result: object = {s: (snap.records, snap.protected) for s, snap in upload.schools.items()}
+        result: object = {
+            s: (snap.records, snap.enrollments, snap.protected) for s, snap in upload.schools.items()
+        }
     except UploadRejected as exc:
         result = (exc.code, exc.message)
     return result, [w.as_dict() for w in issues.warnings], [e.as_dict() for e in issues.errors]
@@ -188,7 +197,8 @@ def _reference_changes(stored, snapshot: SchoolSnapshot, import_id: str) -> set[
     for entity in ENTITIES:
         names = [i for i, f in enumerate(FIELDS[entity]) if f in NAME_FIELDS.get(entity, ())]
         existing = stored.get(entity, {})
-        for record_id, values in snapshot.records[entity].items():
+        for record_id in snapshot.ids(entity):
+            values = snapshot.values(entity, record_id)
             old = existing.get(record_id)
             if old is None:
                 changes.add(Change(entity, record_id, values, True, import_id, None))
@@ -197,7 +207,7 @@ def _reference_changes(stored, snapshot: SchoolSnapshot, import_id: str) -> set[
             if kept != old.values or not old.active:
                 changes.add(Change(entity, record_id, kept, True, old.since, old))
         for record_id, old in existing.items():
-            gone = record_id not in snapshot.records[entity] and record_id not in snapshot.protected[entity]
+            gone = record_id not in snapshot.ids(entity) and record_id not in snapshot.protected[entity]
             if gone and old.active:
                 changes.add(Change(entity, record_id, old.values, False, old.since, old))
     return changes
@@ -208,29 +218,28 @@ def _reference_changes(stored, snapshot: SchoolSnapshot, import_id: str) -> set[
 def test_the_plan_makes_exactly_the_changes_a_record_by_record_comparison_makes(seed, dropped_share):
     day1 = generate_school("CTS", students=30, classes_per_student=2, seed=seed)
     day2 = next_day(day1, seed=seed, new_students=3, gone_students=2, class_changes=4, renamed_teachers=1)
-    first = SnapshotBuilder(IssueLog())
-    for entity, records in (
-        ("teachers", day1.teachers),
-        ("students", day1.students),
-        ("courses", day1.courses),
-    ):
-        for record_id, values in records.items():
-            first.add("CTS", entity, record_id, values, "f", 1)
+    valued = ("teachers", "students", "courses", "sections")
+
+    def snapshot_of(school: SyntheticSchool) -> SchoolSnapshot:
+        snapshot = SchoolSnapshot("CTS")
+        for entity in valued:
+            snapshot.records[entity] = dict(getattr(school, entity))
+        snapshot.enrollments = {enrollment_id(section, student) for section, student in school.enrollments}
+        return snapshot
+
+    first = snapshot_of(day1)
     stored = {
         entity: {
-            record_id: StoredRecord(values, active=(n % 7 != dropped_share), since="i0", changed_by="i0")
-            for n, (record_id, values) in enumerate(first.schools["CTS"].records[entity].items())
+            record_id: StoredRecord(
+                first.values(entity, record_id), active=(n % 7 != dropped_share), since="i0", changed_by="i0"
+            )
+            for n, record_id in enumerate(sorted(first.ids(entity)))
         }
-        for entity in ("teachers", "students", "courses")
+        for entity in ENTITIES
     }
-    snapshot = SchoolSnapshot("CTS")
-    for entity, records in (
-        ("teachers", day2.teachers),
-        ("students", day2.students),
-        ("courses", day2.courses),
-    ):
-        snapshot.records[entity] = dict(records)
+    snapshot = snapshot_of(day2)
     snapshot.protected["students"].add(next(iter(day1.students)))
+    snapshot.protected["enrollments"].add(min(first.enrollments))
     plan = plan_changes(stored, snapshot, "i1")
     changes = list(plan.changes())
     assert len(changes) == plan.change_count() == len(set(changes))

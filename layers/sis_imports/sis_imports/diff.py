@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 
-from sis_imports.model import ENTITIES, FIELDS, NAME_FIELDS
-from sis_imports.snapshot import SchoolSnapshot
+from sis_imports.model import ENROLLMENTS, ENTITIES, FIELDS, NAME_FIELDS
+from sis_imports.snapshot import Records, SchoolSnapshot
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,10 +65,10 @@ class RosterPlan:
 
     def changes(self) -> Iterator[Change]:
         """Every record whose stored item must change, made afresh on each call (written once, logged once)."""
+        incoming = self.snapshot.values
         for entity, plan in self.entities.items():
-            incoming = self.snapshot.records[entity]
             for record_id in plan.new:
-                yield Change(entity, record_id, incoming[record_id], True, self.import_id, None)
+                yield Change(entity, record_id, incoming(entity, record_id), True, self.import_id, None)
             for record_id, values, before in plan.updated:
                 yield Change(entity, record_id, values, True, before.since, before)
             for record_id, before in plan.dropped:
@@ -102,24 +102,21 @@ def plan_changes(stored: StoredRoster, snapshot: SchoolSnapshot, import_id: str)
 
 
 def _plan_entity(entity: str, existing: dict[str, StoredRecord], snapshot: SchoolSnapshot) -> EntityPlan:
-    incoming = snapshot.records[entity]
+    incoming = snapshot.ids(entity)
     if not existing:  # a first import: everything is new, nothing else to compare
         size = len(incoming)
-        return EntityPlan(incoming.keys(), [], [], EntityCounts(size, size, 0, size))
-    protected = snapshot.protected[entity]
-    name_positions = _NAME_POSITIONS[entity]
-    new: list[str] = []
-    updated: list[tuple[str, tuple[str, ...], StoredRecord]] = []
-    for record_id, values in incoming.items():
-        old = existing.get(record_id)
-        if old is None:
-            new.append(record_id)
-            continue
-        kept = _keep_names(old.values, values, name_positions) if name_positions else values
-        if kept != old.values or not old.active:
-            updated.append((record_id, kept, old))
+        return EntityPlan(incoming, [], [], EntityCounts(size, size, 0, size))
+    new: Collection[str]
+    updated: list[tuple[str, tuple[str, ...], StoredRecord]]
+    if entity == ENROLLMENTS:
+        # No values to compare: an enrollment is new, or comes back after being dropped, or neither.
+        new = snapshot.enrollments.difference(existing)
+        updated = [(key, (), old) for key, old in existing.items() if not old.active and key in incoming]
+    else:
+        new, updated = _new_and_updated(entity, existing, snapshot.records[entity])
     dropped: list[tuple[str, StoredRecord]] = []
     still_active = 0
+    protected = snapshot.protected[entity]
     for record_id, old in existing.items():
         if record_id in incoming:
             continue
@@ -134,6 +131,23 @@ def _plan_entity(entity: str, existing: dict[str, StoredRecord], snapshot: Schoo
         active=len(incoming) + still_active,
     )
     return EntityPlan(new, updated, dropped, counts)
+
+
+def _new_and_updated(
+    entity: str, existing: dict[str, StoredRecord], incoming: Records
+) -> tuple[list[str], list[tuple[str, tuple[str, ...], StoredRecord]]]:
+    name_positions = _NAME_POSITIONS[entity]
+    new: list[str] = []
+    updated: list[tuple[str, tuple[str, ...], StoredRecord]] = []
+    for record_id, values in incoming.items():
+        old = existing.get(record_id)
+        if old is None:
+            new.append(record_id)
+            continue
+        kept = _keep_names(old.values, values, name_positions) if name_positions else values
+        if kept != old.values or not old.active:
+            updated.append((record_id, kept, old))
+    return new, updated
 
 
 def _keep_names(old: tuple[str, ...], new: tuple[str, ...], positions: tuple[int, ...]) -> tuple[str, ...]:
