@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import signal
 import sys
@@ -138,6 +137,8 @@ def _local(args: argparse.Namespace) -> int:
         return 0
     # The root handler exists before Powertools' Logger is built, so Powertools keeps its own
     # JSON lines from being printed twice.
+    import logging
+
     logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(asctime)s %(name)s %(message)s")
     root = _prepare_handlers(quiet=False)
     from sis_imports.local.stack import LocalStack
@@ -174,6 +175,8 @@ def _prepare_handlers(*, quiet: bool) -> Path:
 
     template = find_template()
     prepare(load_template(template), quiet=quiet)
+    import logging
+
     for noisy in ("werkzeug", "botocore", "urllib3"):  # moto's request lines, endpoint notices
         logging.getLogger(noisy).setLevel(logging.WARNING)
     return template.parent
