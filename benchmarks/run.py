@@ -171,8 +171,12 @@ def check_command(folder: Path) -> None:
     school = generate_school("BIG", students=137_500, classes_per_student=6)
     path = write_sloopy([school], folder / "million.zip")
     rows = sum(school.counts().values())
-    raw = min(_process(_CSV_READER_SCRIPT, str(path))[0] for _ in range(2))
-    runs = [_process(_CHECK_SCRIPT, str(path)) for _ in range(2)]
+    # Taken in turns, so that both see the same machine: on a shared one, the best of three each.
+    raws, runs = [], []
+    for _ in range(3):
+        raws.append(_process(_CSV_READER_SCRIPT, str(path))[0])
+        runs.append(_process(_CHECK_SCRIPT, str(path)))
+    raw = min(raws)
     ours, rss = min(seconds for seconds, _ in runs), max(peak for _, peak in runs)
     report(
         f"sis-imports check, {rows:,}-row Sloopy zip, whole process",
