@@ -239,7 +239,8 @@ def test_the_plan_makes_exactly_the_changes_a_record_by_record_comparison_makes(
     }
     snapshot = snapshot_of(day2)
     snapshot.protected["students"].add(next(iter(day1.students)))
-    snapshot.protected["enrollments"].add(min(first.enrollments))
+    # An enrollment gone from the upload whose row was unreadable: it must stay as stored.
+    snapshot.protected["enrollments"].update(sorted(first.enrollments - snapshot.enrollments)[:1])
     plan = plan_changes(stored, snapshot, "i1")
     changes = list(plan.changes())
     assert len(changes) == plan.change_count() == len(set(changes))
