@@ -46,6 +46,16 @@ def without_students(school, share: float, seed: int = 9):
     return smaller
 
 
+def hold_a_40_percent_drop(cloud, day1, tmp_path: Path) -> dict:
+    """Day 2's upload drops 40% of the students, so it is held; its import record."""
+    cloud.import_file(
+        write_sloopy([without_students(day1, 0.4)], tmp_path / "d2.zip"),
+        "uploads/d1/CTS/d2.zip",
+        DAY1 + timedelta(days=1),
+    )
+    return latest(cloud)
+
+
 @contextmanager
 def dies_after(monkeypatch: pytest.MonkeyPatch, batches: int) -> Iterator[None]:
     """The importer dies (a Lambda timeout) after writing this many roster batches; then it is whole again."""
@@ -116,12 +126,7 @@ def test_discard_leaves_everything_as_it_was(
     tmp_path: Path,
 ):
     before = roster(cloud)
-    cloud.import_file(
-        write_sloopy([without_students(day1, 0.4)], tmp_path / "d2.zip"),
-        "uploads/d1/CTS/d2.zip",
-        DAY1 + timedelta(days=1),
-    )
-    held = latest(cloud)
+    held = hold_a_40_percent_drop(cloud, day1, tmp_path)
     code, discarded = decide(cloud, held["import_id"], "discard")
     assert code == 200 and discarded["status"] == "discarded"
     assert discarded["actions"][0]["action"] == "discard"
@@ -393,12 +398,7 @@ def test_one_decision_at_a_time_and_one_never_carried_out_is_withdrawn(
     cloud, day1, tmp_path: Path, large_decisions
 ):
     first = latest(cloud)
-    cloud.import_file(
-        write_sloopy([without_students(day1, 0.4)], tmp_path / "d2.zip"),
-        "uploads/d1/CTS/d2.zip",
-        DAY1 + timedelta(days=1),
-    )
-    held = latest(cloud)
+    held = hold_a_40_percent_drop(cloud, day1, tmp_path)
     assert decide(cloud, held["import_id"], "approve")[0] == 202
     code, body = decide(cloud, first["import_id"], "rollback")
     assert code == 409 and "another decision" in body["message"]
@@ -427,12 +427,8 @@ def test_a_work_item_for_a_busy_school_is_tried_again_in_minutes(
     from sis_imports.lease import SchoolBusy, SchoolLease
     from sis_imports.local.lambdas import LambdaContext
 
-    cloud.import_file(
-        write_sloopy([without_students(day1, 0.4)], tmp_path / "d2.zip"),
-        "uploads/d1/CTS/d2.zip",
-        DAY1 + timedelta(days=1),
-    )
-    assert decide(cloud, latest(cloud)["import_id"], "approve")[0] == 202
+    held = hold_a_40_percent_drop(cloud, day1, tmp_path)
+    assert decide(cloud, held["import_id"], "approve")[0] == 202
     work = queued_work(cloud)
 
     def busy(*_args, **_kwargs):
